@@ -1,0 +1,58 @@
+# Two commands do all set-up on a fresh machine: `make book` and `make test`.
+# Each creates .venv when missing and installs what it needs, idempotently.
+
+PYTHON_BOOTSTRAP ?= python3
+VENV      := .venv
+BIN       := $(abspath $(VENV))/bin
+PY        := $(BIN)/python
+# nbgrader shells out to `alembic`, so the venv's bin must be on PATH.
+export PATH := $(BIN):$(PATH)
+
+# A bare `torch` requirement pulls a CUDA build of several GB: install the CPU
+# build first. Elsewhere set TORCH_INDEX=https://download.pytorch.org/whl/cpu.
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+TORCH_INDEX_FLAG := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+
+STAMP     := $(VENV)/.installed
+BOOK_OPTS ?=
+
+.PHONY: help venv book test test-fast data release grade benchmark clean
+
+help:
+	@echo "make book       build the online book into _build/html"
+	@echo "make test       run the test suite (builds the book for the browser test)"
+	@echo "make test-fast  unit tests only (no book, no browser, no nbgrader)"
+	@echo "make release    regenerate exercises/ from solutions/ (nbgrader)"
+	@echo "make grade      autograde every submission, write feedback and grades"
+	@echo "make benchmark  print the model quality table on MovieLens 100K"
+	@echo "make data       fetch and verify MovieLens 100K into the local cache"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC) $(TORCH_INDEX_FLAG)
+	$(PY) -m pip install --quiet -e ".[book,grading,test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (recsys)" >/dev/null
+	touch $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m recsys_ref.data
+
+book: $(STAMP) data
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going $(BOOK_OPTS)
+
+test: $(STAMP) book
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not movielens and not browser and not nbgrader"
+
+benchmark: $(STAMP) data
+	$(PY) benchmarks/quality.py
+
+clean:
+	rm -rf _build .pytest_cache
