@@ -1,0 +1,107 @@
+"""Accuracy and ranking metrics.
+
+Rating metrics compare predictions :math:`\\hat r_j` with true ratings
+:math:`r_j` over :math:`N` held-out pairs. Ranking metrics compare each user's
+top-:math:`K` recommended items with the set :math:`\\mathcal{R}_u` of items
+relevant to that user (for example, rated 4 or more in the test part), and
+average over the users that have at least one relevant item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+
+
+def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    true = np.asarray(y_true, dtype=float).reshape(-1)
+    pred = np.asarray(y_pred, dtype=float).reshape(-1)
+    if true.shape != pred.shape:
+        raise ValueError(f"y_true has {true.size} values but y_pred has {pred.size}.")
+    if true.size == 0:
+        raise ValueError("cannot compute a metric on zero ratings.")
+    return true, pred
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error :math:`\\sqrt{\\frac{1}{N}\\sum_j (r_j - \\hat r_j)^2}`."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((true - pred) ** 2)))
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error :math:`\\frac{1}{N}\\sum_j |r_j - \\hat r_j|`."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(true - pred)))
+
+
+def accuracy_within(y_true, y_pred, tolerance: float = 0.5) -> float:
+    """Share of predictions within ``tolerance`` of the truth (the seed's "accuracy").
+
+    :math:`\\frac{1}{N}\\sum_j [\\,|r_j - \\hat r_j| < \\text{tolerance}\\,]`. The
+    seed computes it on the training data, where it measures memorisation,
+    not how well the model predicts ratings it has not seen.
+    """
+    true, pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(true - pred) < tolerance))
+
+
+def _ranking_users(
+    recommended: Mapping[object, Sequence], relevant: Mapping[object, Collection], k: int
+) -> list:
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}.")
+    users = [u for u, items in relevant.items() if len(items) > 0]
+    if not users:
+        raise ValueError("no user has a relevant item: ranking metrics are undefined.")
+    missing = [u for u in users if u not in recommended]
+    if missing:
+        raise ValueError(f"no recommendations for user {missing[0]!r}, who has relevant items.")
+    return users
+
+
+def precision_at_k(
+    recommended: Mapping[object, Sequence], relevant: Mapping[object, Collection], k: int = 10
+) -> float:
+    """Mean over users of :math:`|\\text{top}_K(u) \\cap \\mathcal{R}_u| / K`.
+
+    Args:
+        recommended: user -> items in recommended order (best first).
+        relevant: user -> the set of items relevant to that user.
+        k: :math:`K`, the list length that counts.
+    """
+    users = _ranking_users(recommended, relevant, k)
+    return float(np.mean([len(set(recommended[u][:k]) & set(relevant[u])) / k for u in users]))
+
+
+def recall_at_k(
+    recommended: Mapping[object, Sequence], relevant: Mapping[object, Collection], k: int = 10
+) -> float:
+    """Mean over users of :math:`|\\text{top}_K(u) \\cap \\mathcal{R}_u| / |\\mathcal{R}_u|`."""
+    users = _ranking_users(recommended, relevant, k)
+    return float(
+        np.mean([len(set(recommended[u][:k]) & set(relevant[u])) / len(relevant[u]) for u in users])
+    )
+
+
+def ndcg_at_k(
+    recommended: Mapping[object, Sequence], relevant: Mapping[object, Collection], k: int = 10
+) -> float:
+    """Mean normalised discounted cumulative gain with binary relevance (Järvelin & Kekäläinen 2002).
+
+    .. math:: \\text{DCG}_K(u) = \\sum_{j=1}^{K} \\frac{[\\text{item}_j \\in \\mathcal{R}_u]}{\\log_2(j + 1)},
+        \\qquad \\text{NDCG}_K(u) = \\frac{\\text{DCG}_K(u)}{\\text{IDCG}_K(u)}
+
+    where :math:`\\text{IDCG}_K(u)` is the DCG of a perfect list, with all
+    :math:`\\min(K, |\\mathcal{R}_u|)` relevant items first.
+    """
+    users = _ranking_users(recommended, relevant, k)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    scores = []
+    for u in users:
+        hits = np.array([item in relevant[u] for item in list(recommended[u])[:k]], dtype=float)
+        dcg = float((hits * discounts[: len(hits)]).sum())
+        ideal = float(discounts[: min(k, len(relevant[u]))].sum())
+        scores.append(dcg / ideal)
+    return float(np.mean(scores))
