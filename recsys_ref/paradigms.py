@@ -172,6 +172,12 @@ def _centred_cosine(
     return np.clip(similarity, -1.0, 1.0), n_common
 
 
+def _shrink(similarity: np.ndarray, n_common: np.ndarray, shrinkage: float) -> np.ndarray:
+    """:math:`\\frac{n}{n + \\lambda} \\operatorname{sim}`, and 0 where :math:`n + \\lambda = 0`."""
+    total = n_common + shrinkage
+    return np.divide(similarity * n_common, total, out=np.zeros(len(similarity)), where=total > 0)
+
+
 def item_item_neighbours(
     ratings: pd.DataFrame,
     item_id: int,
@@ -239,7 +245,7 @@ def item_item_neighbours(
             "item_id": items,
             "similarity": similarity,
             "n_common": n_common,
-            "score": similarity * n_common / (n_common + shrinkage),
+            "score": _shrink(similarity, n_common, shrinkage),
         }
     )
     keep = (table["n_common"] >= min_common) & (table["item_id"] != item_id)
@@ -462,7 +468,7 @@ def taste_neighbours(
             "user_id": users,
             "similarity": similarity,
             "n_common": n_common,
-            "score": similarity * n_common / (n_common + shrinkage),
+            "score": _shrink(similarity, n_common, shrinkage),
         }
     )
     keep = (table["n_common"] >= min_common) & (table["user_id"] != user_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,6 +179,20 @@ def test_min_common_and_shrinkage(co_rated):
     assert unshrunk["item_id"].iloc[:2].tolist() == [2, 5]  # tie at 1.0 broken by n_common
     assert shrunk.set_index("item_id").loc[5, "score"] == pytest.approx(1.0 * 2 / 12)
     assert shrunk.set_index("item_id").loc[2, "score"] == pytest.approx(1.0 * 6 / 16)
+
+
+def test_no_shrinkage_and_no_common_raters_give_zero_without_warnings(co_rated):
+    """Item 7 shares no rater with item 1: its score is 0 (not 0/0) even with shrinkage 0."""
+    ratings = pd.concat([co_rated, ratings_frame([(99, 7, 4), (99, 8, 2)])], ignore_index=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        every = item_item_neighbours(ratings, 1, k=100, min_common=1, shrinkage=0.0)
+        everyone = taste_neighbours(ratings, 1, k=100, min_common=1, shrinkage=0.0)
+
+    assert 7 not in every["item_id"].tolist()  # 0 common raters < min_common
+    assert np.isfinite(every["score"]).all() and np.isfinite(everyone["score"]).all()
+    assert 99 not in everyone["user_id"].tolist()
 
 
 def test_neighbours_do_not_depend_on_row_order(co_rated):
