@@ -17,7 +17,7 @@ TORCH_INDEX_FLAG := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 STAMP     := $(VENV)/.installed
 BOOK_OPTS ?=
 
-.PHONY: help venv book test test-fast data release grade benchmark clean
+.PHONY: help venv book browser-deps test test-fast data release grade benchmark clean
 
 help:
 	@echo "make book       build the online book into _build/html"
@@ -41,11 +41,17 @@ $(STAMP): pyproject.toml
 data: $(STAMP)
 	$(PY) -m recsys_ref.data
 
+# Strict: any Sphinx warning or failing notebook cell fails the build. The
+# execution cache (_build/.jupyter_cache) makes rebuilds of unchanged chapters fast.
 book: $(STAMP) data
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . --path-output . -W -n --keep-going $(BOOK_OPTS)
 
-test: $(STAMP) book
+# Headless Chromium for tests/test_book_browser.py (Debian's package; needs root).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: $(STAMP) book browser-deps
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
