@@ -121,12 +121,25 @@ def train_recommender_net(
         progress: Show a tqdm progress bar over epochs.
 
     Returns:
-        The :class:`TrainingHistory`; the model holds the best weights.
+        The :class:`TrainingHistory`; the model holds the best weights and is
+        left in ``eval()`` mode.
+
+    Raises:
+        ValueError: When the validation part is empty (for example
+            ``valid_fraction`` of a very small ``train`` rounds to 0 ratings).
     """
     started = time.perf_counter()
     torch.manual_seed(seed)  # dropout masks draw from the global generator
     if valid is None:
         train, valid = random_split(train, test_fraction=valid_fraction, seed=seed)
+    if len(valid) == 0:
+        # An empty validation part gives NaN losses: nothing would ever count as
+        # an improvement, and the untrained initial weights would be restored.
+        raise ValueError(
+            "the validation part is empty: pass a non-empty `valid`, or (with valid=None) a "
+            f"valid_fraction that holds out at least one of the {len(train)} training ratings "
+            f"(got {valid_fraction})."
+        )
     users, movies, values = ratings_to_tensors(train)
     valid_tensors = ratings_to_tensors(valid)
     generator = torch.Generator().manual_seed(seed)
