@@ -4,7 +4,9 @@ Rating metrics compare predictions :math:`\\hat r_j` with true ratings
 :math:`r_j` over :math:`N` held-out pairs. Ranking metrics compare each user's
 top-:math:`K` recommended items with the set :math:`\\mathcal{R}_u` of items
 relevant to that user (for example, rated 4 or more in the test part), and
-average over the users that have at least one relevant item.
+average over the users that have at least one relevant item. A top-:math:`K`
+list that repeats an item raises a ``ValueError`` naming the user (the item
+would count twice); repeats in :math:`\\mathcal{R}_u` count once.
 """
 
 from __future__ import annotations
@@ -49,7 +51,13 @@ def accuracy_within(y_true, y_pred, tolerance: float = 0.5) -> float:
 
 def _ranking_users(
     recommended: Mapping[object, Sequence], relevant: Mapping[object, Collection], k: int
-) -> list:
+) -> tuple[list, dict, dict]:
+    """The users that count, each one's top-K list, and each one's relevant set.
+
+    Raises ``ValueError`` on ``k < 1``, when no user has a relevant item, when
+    a user with relevant items has no recommendations, or when a top-K list
+    repeats an item (it would count twice in DCG and push NDCG above 1).
+    """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
     users = [u for u, items in relevant.items() if len(items) > 0]
@@ -58,7 +66,12 @@ def _ranking_users(
     missing = [u for u in users if u not in recommended]
     if missing:
         raise ValueError(f"no recommendations for user {missing[0]!r}, who has relevant items.")
-    return users
+    top = {u: list(recommended[u])[:k] for u in users}
+    for u in users:
+        if len(set(top[u])) < len(top[u]):
+            repeated = next(item for j, item in enumerate(top[u]) if item in top[u][:j])
+            raise ValueError(f"the top-{k} list of user {u!r} repeats item {repeated!r}.")
+    return users, top, {u: set(relevant[u]) for u in users}
 
 
 def precision_at_k(
@@ -71,18 +84,16 @@ def precision_at_k(
         relevant: user -> the set of items relevant to that user.
         k: :math:`K`, the list length that counts.
     """
-    users = _ranking_users(recommended, relevant, k)
-    return float(np.mean([len(set(recommended[u][:k]) & set(relevant[u])) / k for u in users]))
+    users, top, rel = _ranking_users(recommended, relevant, k)
+    return float(np.mean([len(set(top[u]) & rel[u]) / k for u in users]))
 
 
 def recall_at_k(
     recommended: Mapping[object, Sequence], relevant: Mapping[object, Collection], k: int = 10
 ) -> float:
     """Mean over users of :math:`|\\text{top}_K(u) \\cap \\mathcal{R}_u| / |\\mathcal{R}_u|`."""
-    users = _ranking_users(recommended, relevant, k)
-    return float(
-        np.mean([len(set(recommended[u][:k]) & set(relevant[u])) / len(relevant[u]) for u in users])
-    )
+    users, top, rel = _ranking_users(recommended, relevant, k)
+    return float(np.mean([len(set(top[u]) & rel[u]) / len(rel[u]) for u in users]))
 
 
 def ndcg_at_k(
@@ -96,12 +107,12 @@ def ndcg_at_k(
     where :math:`\\text{IDCG}_K(u)` is the DCG of a perfect list, with all
     :math:`\\min(K, |\\mathcal{R}_u|)` relevant items first.
     """
-    users = _ranking_users(recommended, relevant, k)
+    users, top, rel = _ranking_users(recommended, relevant, k)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     scores = []
     for u in users:
-        hits = np.array([item in relevant[u] for item in list(recommended[u])[:k]], dtype=float)
+        hits = np.array([item in rel[u] for item in top[u]], dtype=float)
         dcg = float((hits * discounts[: len(hits)]).sum())
-        ideal = float(discounts[: min(k, len(relevant[u]))].sum())
+        ideal = float(discounts[: min(k, len(rel[u]))].sum())
         scores.append(dcg / ideal)
     return float(np.mean(scores))
