@@ -72,11 +72,16 @@ class BiasBaseline:
         self.user_bias = np.zeros(n_users)
         self.item_bias = np.zeros(n_items)
         residual = values - self.global_mean
+        # Ids without ratings keep bias 0 (dividing would give 0 / 0 when a lambda is 0).
         for _ in range(self.n_sweeps):
             item_sum = np.bincount(items, residual - self.user_bias[users], minlength=n_items)
-            self.item_bias = item_sum / (self.item_reg + item_count)
+            self.item_bias = np.divide(
+                item_sum, self.item_reg + item_count, out=np.zeros(n_items), where=item_count > 0
+            )
             user_sum = np.bincount(users, residual - self.item_bias[items], minlength=n_users)
-            self.user_bias = user_sum / (self.user_reg + user_count)
+            self.user_bias = np.divide(
+                user_sum, self.user_reg + user_count, out=np.zeros(n_users), where=user_count > 0
+            )
         return self
 
     def predict(self, user_ids, item_ids) -> np.ndarray:
