@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Pages to photograph (relative to _build/html) and the file names to use.
-SCREENSHOT_PAGES = {"book/intro.html": "intro.png", "book/exercises/mf.html": "exercises-mf.png"}
+# The second shows the first figure of the data chapter (scrolled into view).
+SCREENSHOT_PAGES = {"book/intro.html": "intro.png", "book/data.html": "data.png"}
 SEARCH_TERM = "MovieLens"
 # The released student notebooks and the book pages that offer them.
 STUDENT_NOTEBOOKS = {
@@ -559,6 +560,10 @@ def test_screenshots(site, browser):
     for page, name in SCREENSHOT_PAGES.items():
         assert (HTML / page).is_file(), f"cannot photograph {page}: it was not built"
         visit(browser, site, page)
+        browser.evaluate(
+            """(() => { const figure = document.querySelector("main img:not(.logo__image)");
+                        if (figure && !location.pathname.endsWith("intro.html")) figure.scrollIntoView({block: "center"}); })()"""
+        )
         data = browser.send("Page.captureScreenshot", format="png")["data"]
         png = base64.b64decode(data)
         assert png.startswith(b"\x89PNG"), f"the screenshot of {page} is not a PNG"
