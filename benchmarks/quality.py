@@ -39,7 +39,7 @@ from recsys_ref.nn import RecommenderNet  # noqa: E402
 from recsys_ref.training import predict_ratings, train_recommender_net  # noqa: E402
 
 #: Settings of the fixed models, shared with the book.
-DENSE_MF_SETTINGS = {"n_factors": 50, "epochs": 250, "lr": 0.01, "weight_decay": 10.0}
+DENSE_MF_SETTINGS = {"n_factors": 50, "epochs": 250, "lr": 0.01, "weight_decay": 5.0}
 RECOMMENDER_NET_SETTINGS = {"hidden": [64], "embedding_dropout": 0.3, "dropout_rate": 0.3}
 
 Predictor = Callable[[pd.DataFrame], np.ndarray]
