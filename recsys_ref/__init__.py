@@ -10,6 +10,9 @@ Modules, one concern each:
 - :mod:`recsys_ref.training`: training loops for RecommenderNet.
 - :mod:`recsys_ref.baselines`: global mean and bias baselines.
 - :mod:`recsys_ref.metrics`: RMSE, MAE, accuracy within 0.5 and ranking metrics.
+- :mod:`recsys_ref.paradigms`: small recommenders for the four paradigms
+  (collaborative, content-based, social/demographic, contextual).
+- :mod:`recsys_ref.grading`: the checks the exercises' hidden tests call.
 """
 
 __version__ = "0.1.0"
