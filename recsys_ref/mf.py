@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys_ref.threads import torch_threads
+
 
 def init_factors(
     n_factors: int, n_users: int, n_movies: int, *, seed: int = 0, scale: float = 0.1
@@ -262,7 +264,10 @@ class BiasedMF:
         """Train on a frame with ``user_id``, ``item_id``, ``rating``; returns ``self``."""
         if len(ratings) == 0:
             raise ValueError("BiasedMF.fit needs at least one rating.")
-        torch.manual_seed(self.seed)
+        with torch_threads(1):
+            return self._fit(ratings)
+
+    def _fit(self, ratings: pd.DataFrame) -> BiasedMF:
         generator = torch.Generator().manual_seed(self.seed)
         users = torch.tensor(ratings["user_id"].to_numpy(dtype=np.int64))
         items = torch.tensor(ratings["item_id"].to_numpy(dtype=np.int64))
@@ -315,8 +320,10 @@ class BiasedMF:
         """
         if not hasattr(self, "global_mean"):
             raise RuntimeError("BiasedMF.predict called before fit.")
-        users = np.asarray(user_ids, dtype=np.int64)
-        items = np.asarray(item_ids, dtype=np.int64)
+        users = np.asarray(user_ids, dtype=np.int64).reshape(-1)
+        items = np.asarray(item_ids, dtype=np.int64).reshape(-1)
+        if users.shape != items.shape:
+            raise ValueError(f"got {users.size} user ids but {items.size} item ids; pass one of each per pair.")
         in_user_range = (users >= 0) & (users < len(self.seen_users))
         in_item_range = (items >= 0) & (items < len(self.seen_items))
         u = np.where(in_user_range, users, 0)

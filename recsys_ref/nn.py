@@ -22,6 +22,7 @@ Two bugs of the seed are fixed here:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -34,13 +35,13 @@ def hidden_sizes(hidden: int | Sequence[int]) -> list[int]:
     Raises:
         ValueError: When a size is not a positive integer or the list is empty.
     """
-    sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+    sizes = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
     if not sizes:
         raise ValueError("hidden must name at least one layer size.")
     for size in sizes:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
             raise ValueError(f"hidden layer sizes must be positive integers, got {size!r}.")
-    return sizes
+    return [int(size) for size in sizes]
 
 
 class RecommenderNet(nn.Module):

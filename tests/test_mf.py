@@ -523,3 +523,27 @@ def test_biased_mf_every_hyperparameter_changes_the_result(planted_split, change
         return rmse(test["rating"], model.predict(test["user_id"], test["item_id"]))
 
     assert test_rmse({**base, **change}) != pytest.approx(test_rmse(base), abs=1e-4)
+
+
+def test_biased_mf_predict_rejects_unequal_id_lengths():
+    from recsys_ref.data import make_synthetic_ratings
+    from recsys_ref.mf import BiasedMF
+
+    ratings, _ = make_synthetic_ratings(10, 8, seed=0)
+    model = BiasedMF(n_factors=2, epochs=1).fit(ratings)
+    with pytest.raises(ValueError, match="1 user ids but 3 item ids"):
+        model.predict([1], [1, 2, 3])
+
+
+def test_biased_mf_fit_leaves_global_torch_state_alone():
+    from recsys_ref.data import make_synthetic_ratings
+    from recsys_ref.mf import BiasedMF
+
+    ratings, _ = make_synthetic_ratings(10, 8, seed=0)
+    threads = torch.get_num_threads()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    BiasedMF(n_factors=2, epochs=1).fit(ratings)
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.get_num_threads() == threads

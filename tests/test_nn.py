@@ -282,3 +282,12 @@ def test_minmax_rescales_the_same_sigmoid():
     assert torch.equal(default, net(users, movies, (1, 5)))
     # a + (b - a) s with s = (default - 1) / 4
     assert torch.allclose(custom, 10 * (default - 1) / 4, atol=1e-6)
+
+
+def test_hidden_sizes_accepts_numpy_integers():
+    import numpy as np
+
+    from recsys_ref.nn import hidden_sizes
+
+    assert hidden_sizes(np.int64(10)) == [10]
+    assert hidden_sizes([np.int64(8), 4]) == [8, 4]
