@@ -36,6 +36,7 @@ from recsys_ref.data import load_movielens_100k, random_split, temporal_split, t
 from recsys_ref.metrics import mae, rmse  # noqa: E402
 from recsys_ref.mf import BiasedMF, clip_to_range, train_dense_mf  # noqa: E402
 from recsys_ref.nn import RecommenderNet  # noqa: E402
+from recsys_ref.threads import torch_threads  # noqa: E402
 from recsys_ref.training import predict_ratings, train_recommender_net  # noqa: E402
 
 #: Settings of the fixed models, shared with the book.
@@ -69,7 +70,9 @@ def fit_models(train: pd.DataFrame, n_users: int, n_items: int) -> dict[str, Cal
         return dense_predictor(clip_to_range(result.estimated()).numpy())
 
     def seed_net() -> Predictor:
-        return net_predictor(seed_train_recommender_net(train, n_users, n_items, epochs=5, seed=0))
+        # One thread, as the reference's training uses (see recsys_ref.threads), so times compare.
+        with torch_threads(1):
+            return net_predictor(seed_train_recommender_net(train, n_users, n_items, epochs=5, seed=0))
 
     def fixed_net() -> Predictor:
         torch.manual_seed(0)
