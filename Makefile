@@ -57,6 +57,16 @@ test: $(STAMP) book browser-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not movielens and not browser and not nbgrader"
 
+# Regenerate exercises/ from solutions/ (nbgrader generate_assignment); commit both.
+release: $(STAMP)
+	$(PY) scripts/release.py
+
+# Autograde submitted/<student>/<assignment>/, write feedback/, grades.csv and a summary.
+# ZIP=path/to/lms-download.zip imports a learning platform's zip first (nbgrader zip_collect);
+# ASSIGNMENT=mf limits grading (and the zip import) to one assignment.
+grade: $(STAMP)
+	$(PY) scripts/grade.py $(if $(ZIP),--zip "$(ZIP)") $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
 benchmark: $(STAMP) data
 	$(PY) benchmarks/quality.py
 
