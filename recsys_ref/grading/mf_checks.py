@@ -44,7 +44,11 @@ def _check_one_factor(
 ) -> None:
     """Type, shape, dtype, leaf and gradient checks for one factor tensor."""
     if value is None:
-        fail(task, f"{name} is not defined. Run the Task 1 cell; it must assign {name}.")
+        fail(
+            task,
+            f"{name} is not defined: the Task 1 cell must assign it. If that cell raised an error, "
+            "fix the error first (see the cell's output).",
+        )
     if not is_tensor(value):
         fail(
             task,
@@ -136,7 +140,11 @@ def check_optimizer(optimizer: Any, user_factors: Any, movies_factors: Any) -> N
     """
     task = TASK_OPTIMIZER
     if optimizer is None:
-        fail(task, "optimizer is not defined. Run the Task 2 cell; it must assign optimizer.")
+        fail(
+            task,
+            "optimizer is not defined: the Task 2 cell must assign it. If that cell raised an error, "
+            "fix the error first (see the cell's output; torch.optim refuses tensors that are not leaves).",
+        )
     if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
         fail(
             task,

@@ -105,7 +105,7 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def format_summary(rows: Sequence[TaskScore], *, messages: bool = True, width: int = 160) -> str:
+def format_summary(rows: Sequence[TaskScore], *, messages: bool = True, width: int = 400) -> str:
     """A plain-text summary: per assignment, a table of students by tasks, then the lost tasks' messages.
 
     Args:
