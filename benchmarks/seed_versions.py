@@ -7,6 +7,8 @@ else: the reference implementation is :mod:`recsys_ref`.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -123,6 +125,8 @@ def seed_train_recommender_net(
             loss = criterion(rates_batch, out)
             loss.backward()
             optimizer.step()
-        scheduler.step(loss)
+        with warnings.catch_warnings():  # the seed passes the loss tensor itself; torch warns
+            warnings.simplefilter("ignore", UserWarning)
+            scheduler.step(loss)
     net.eval()
     return net
