@@ -14,10 +14,17 @@ Importing this module needs nbgrader (the ``grading`` extra).
 from __future__ import annotations
 
 from nbgrader.preprocessors import ClearHiddenTests
+from traitlets import List
 
 
 class StudentFeedback(ClearHiddenTests):
     """Remove hidden tests from the source and shorten every error to ``Name: message``."""
+
+    # The HTML exporter passes this option to every preprocessor; declaring it
+    # configurable (as nbgrader's GetGrades does) avoids a warning per run.
+    display_data_priority = List(
+        ["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png", "image/jpeg", "text/plain"]
+    ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         """Clear the hidden-test region of one cell and reduce its error outputs to one line each."""
