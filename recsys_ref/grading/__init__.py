@@ -11,7 +11,9 @@ likely cause.
 Assignment ``mf``:
     :func:`check_factors`, :func:`check_optimizer`, :func:`check_calc_loss`,
     :func:`check_estimate`, :func:`check_to_rating_range`,
-    :func:`check_training_reduced_loss`.
+    :func:`check_training_reduced_loss`; the provided cells use
+    :func:`usable_factors` and :func:`training_pieces` (reference pieces in
+    place of failing ones, so that each task is graded on its own).
 
 Assignment ``deep``:
     :func:`check_recommender_net_init`, :func:`check_recommender_net_forward`.
@@ -29,6 +31,7 @@ from recsys_ref.grading.mf_checks import (
     check_to_rating_range,
     check_training_reduced_loss,
 )
+from recsys_ref.grading.training import TrainingPieces, training_pieces, usable_factors
 from recsys_ref.grading.nn_checks import (
     check_recommender_net_forward,
     check_recommender_net_init,
@@ -45,4 +48,7 @@ __all__ = [
     "check_to_rating_range",
     "check_training_reduced_loss",
     "find_modules",
+    "TrainingPieces",
+    "training_pieces",
+    "usable_factors",
 ]

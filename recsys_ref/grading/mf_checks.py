@@ -486,13 +486,18 @@ def check_to_rating_range(to_rating_range: Callable) -> None:
 # --------------------------------------------------------------------------- training
 
 
-def check_training_reduced_loss(losses: Sequence[float], epochs: int | None = None) -> None:
+def check_training_reduced_loss(
+    losses: Sequence[float], epochs: int | None = None, substituted: Sequence[str] | None = None
+) -> None:
     """The provided training cell: training with the student's pieces reduced the loss.
 
     Args:
         losses: The loss after each epoch, as recorded by the training cell.
         epochs: The number of epochs the cell ran; when given, every epoch
             must have completed.
+        substituted: The pieces the training cell replaced by the reference's
+            (:func:`recsys_ref.grading.training_pieces`); when all four were
+            replaced, nothing of the student's was trained and the check fails.
 
     Raises:
         AssertionError: When no or not all epochs completed (the training cell
@@ -500,6 +505,13 @@ def check_training_reduced_loss(losses: Sequence[float], epochs: int | None = No
             the first.
     """
     task = TASK_TRAINING
+    if substituted is not None and {"factors", "optimizer", "estimate", "calc_loss"} <= set(substituted):
+        fail(
+            task,
+            "expected training to use at least one of your pieces, but the factors, the optimizer, "
+            "estimate and calc_loss all fail their task checks, so only the reference's pieces were "
+            "trained. Make Tasks 1 to 4 pass first.",
+        )
     try:
         values = [float(v) for v in losses]
     except (TypeError, ValueError):
