@@ -32,6 +32,18 @@ c.CourseDirectory.ignore = [
 # endless loop fails its cell instead of stalling the whole batch.
 c.Execute.timeout = 120
 
+# Limits of each submission's kernel during `make grade` (not for students, nor
+# `nbgrader validate`): scripts/grade.py starts every grading kernel through
+# recsys_ref/grading/sandbox.py, which applies them, and loads
+# recsys_ref/grading/guard.py, which undoes monkeypatching after each cell.
+# 0 turns a limit off. The per-cell limit is Execute.timeout above.
+c.GradingLimits.memory_mb = 4096        # address space (RLIMIT_AS); torch needs ~1.5 GB of it
+c.GradingLimits.file_mb = 100           # largest file a kernel may write (RLIMIT_FSIZE)
+c.GradingLimits.processes = 0           # RLIMIT_NPROC, counted per user (not enforced for root); e.g. 2000
+c.GradingLimits.cpu_seconds = 0         # total CPU seconds of a kernel (RLIMIT_CPU)
+c.GradingLimits.notebook_seconds = 600  # wall time of a whole notebook; then its kernel is killed
+c.GradingLimits.max_regrades = 3        # a notebook whose kernel died is graded again without the cell that ran
+
 # A student who deleted a graded cell gets it back (and is graded on it),
 # instead of the notebook scoring 0 for that cell silently.
 c.OverwriteCells.add_missing_cells = True

@@ -32,12 +32,13 @@ def environment() -> dict[str, str]:
     return env
 
 
-def nbgrader(course: Path, *args: str, check: bool = True, quiet: bool = False) -> subprocess.CompletedProcess:
-    """Run ``nbgrader <args>`` in the course folder with :func:`environment`."""
+def nbgrader(course: Path, *args: str, check: bool = True, quiet: bool = False,
+             env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader <args>`` in the course folder with :func:`environment` (plus ``env_extra``)."""
     command = [str(Path(sys.executable).parent / "nbgrader"), *args]
     print("$ nbgrader " + " ".join(args), flush=True)
     result = subprocess.run(
-        command, cwd=course, env=environment(), text=True,
+        command, cwd=course, env={**environment(), **(env_extra or {})}, text=True,
         stdout=subprocess.PIPE if quiet else None, stderr=subprocess.STDOUT if quiet else None,
     )
     if check and result.returncode != 0:

@@ -8,6 +8,11 @@ from typing import Any, NoReturn
 
 import torch
 
+# Bound at import, before any student code runs in a grading kernel (recsys_ref.grading.guard
+# imports this module first): replacing torch.allclose later does not change the checks.
+_allclose = torch.allclose
+_isfinite = torch.isfinite
+
 
 def fail(task: str, message: str) -> NoReturn:
     """Raise the one :class:`AssertionError` a check reports.
@@ -68,9 +73,9 @@ def close(a: torch.Tensor, b: torch.Tensor, *, rtol: float = 1e-4, atol: float =
     a, b = plain(a), plain(b)
     if a.shape != b.shape:
         return False
-    if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+    if not (_isfinite(a).all() and _isfinite(b).all()):
         return False
-    return bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+    return bool(_allclose(a, b, rtol=rtol, atol=atol))
 
 
 def keep_global_rng(function: Callable) -> Callable:

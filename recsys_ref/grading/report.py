@@ -31,6 +31,9 @@ class TaskScore:
         score: Points obtained.
         max_score: Points available.
         message: The cell's error, ``Name: message``, when it failed; else empty.
+        flags: What looked like tampering, delegation to the reference or a
+            broken run in this submission (``kind (cell): reason``, joined by
+            ``; ``); see :mod:`recsys_ref.grading.tamper`.
     """
 
     student: str
@@ -40,6 +43,12 @@ class TaskScore:
     score: float
     max_score: float
     message: str = ""
+    flags: str = ""
+
+    def with_flags(self, flags: str) -> "TaskScore":
+        """The same score with ``flags`` set."""
+        return TaskScore(self.student, self.assignment, self.notebook, self.task, self.score,
+                         self.max_score, self.message, flags)
 
 
 def _cell_errors_and_order(notebook_path: Path) -> tuple[dict[str, str], list[str]]:

@@ -1,0 +1,165 @@
+"""An IPython extension loaded into each grading kernel (`make grade` only): monkeypatching buys no points.
+
+At kernel start (before any student code) it imports :mod:`recsys_ref.grading`
+and records the attributes the hidden tests rely on: the functions of
+``recsys_ref`` (the checks and the reference implementations), ``torch`` and
+``torch.Tensor``, ``torch.testing``, ``numpy`` and ``numpy.testing``,
+``builtins`` (``AssertionError``, ``isinstance``, ...), and the IPython
+shell's error and display machinery (``showtraceback``, custom exception
+handlers, input and AST transformers, ``sys.displayhook``/``excepthook``).
+After every cell it puts back whatever a cell replaced, so the next cell (a
+hidden test) runs against the originals, and it appends a line to the
+grading log: which cell ran (so that a cell that kills the kernel can be
+identified) and what was restored (a tamper flag in the grading report).
+
+The log is ``$RECSYS_GRADING_LOG/<pid>.jsonl`` (set by ``scripts/grade.py``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import importlib
+import json
+import os
+import sys
+
+WATCHED_MODULES = (
+    "recsys_ref", "recsys_ref.grading", "recsys_ref.grading._common", "recsys_ref.grading.mf_checks",
+    "recsys_ref.grading.nn_checks", "recsys_ref.grading.training", "recsys_ref.mf", "recsys_ref.nn",
+    "torch", "torch.testing", "torch.nn", "torch.nn.functional", "torch.optim",
+    "numpy", "numpy.testing", "builtins",
+)
+SHELL_ATTRIBUTES = (
+    "showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_cell_async", "run_code",
+    "run_ast_nodes", "transform_cell", "custom_exceptions", "CustomTB", "set_custom_exc", "ex",
+)
+#: Attributes that change legitimately during a session: IPython's builtin trap adds
+#: get_ipython/input/display around each cell; torch._dynamo wraps torch.manual_seed when an
+#: optimizer first imports it.
+NOT_WATCHED = {
+    "builtins": {"input", "get_ipython", "display", "exit", "quit", "_", "__", "___", "help",
+                 "copyright", "credits", "license", "dreload", "__IPYTHON__", "runfile"},
+    "torch": {"manual_seed"},
+}
+SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
+
+
+def source_hash(source: str) -> str:
+    """The short hash the log uses to name a cell's source."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+
+
+class Guard:
+    """The snapshot and the hooks of one kernel."""
+
+    def __init__(self, shell) -> None:
+        self.shell = shell
+        self.log_dir = os.environ.get("RECSYS_GRADING_LOG")
+        self.cell = 0
+        self.current = ""
+        self.modules = {}
+        for name in WATCHED_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - an optional module
+                continue
+            self.modules[name] = (module, dict(vars(module)))
+        import torch
+
+        self.classes = [(cls, dict(vars(cls))) for cls in (torch.Tensor, torch.nn.Module, torch.optim.Optimizer)]
+        self.shell_attrs = {name: shell.__dict__.get(name, _MISSING) for name in SHELL_ATTRIBUTES}
+        self.shell_lists = {name: list(getattr(shell, name, [])) for name in SHELL_LISTS}
+        self.sys_hooks = {name: getattr(sys, name) for name in ("displayhook", "excepthook")}
+        self.callbacks = {event: list(shell.events.callbacks[event]) for event in ("pre_run_cell", "post_run_cell")}
+
+    def write(self, record: dict) -> None:
+        if not self.log_dir:
+            return
+        record.update(pid=os.getpid(), cwd=os.getcwd())
+        try:
+            with open(os.path.join(self.log_dir, f"{os.getpid()}.jsonl"), "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+        except OSError:
+            pass
+
+    def pre_run_cell(self, info) -> None:
+        self.cell += 1
+        self.current = source_hash(info.raw_cell or "")
+        self.write({"event": "cell", "n": self.cell, "cell": self.current})
+
+    def post_run_cell(self, result) -> None:
+        restored = self.restore()
+        if restored:
+            self.write({"event": "restored", "n": self.cell, "cell": self.current, "names": restored})
+
+    def restore(self) -> list[str]:
+        """Put back every recorded attribute a cell replaced or deleted; returns their names."""
+        restored = []
+        for name, (module, saved) in self.modules.items():
+            current = vars(module)
+            skip = NOT_WATCHED.get(name, ())
+            for key, value in saved.items():
+                if key in skip or (key.startswith("__") and key not in ("__import__", "__build_class__")):
+                    continue
+                if current.get(key, _MISSING) is not value:
+                    try:
+                        setattr(module, key, value)
+                        restored.append(f"{name}.{key}")
+                    except Exception:  # noqa: BLE001
+                        pass
+        for cls, saved in self.classes:
+            for key, value in saved.items():
+                if key in ("__dict__", "__weakref__", "__doc__"):
+                    continue
+                if vars(cls).get(key, _MISSING) is not value:
+                    try:
+                        setattr(cls, key, value)
+                        restored.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+                    except Exception:  # noqa: BLE001
+                        pass
+        shell = self.shell
+        for key, value in self.shell_attrs.items():
+            if shell.__dict__.get(key, _MISSING) is not value:
+                if value is _MISSING:
+                    shell.__dict__.pop(key, None)
+                else:
+                    shell.__dict__[key] = value
+                restored.append(f"IPython shell {key}")
+        for key, value in self.shell_lists.items():
+            current = getattr(shell, key, None)
+            if current is None or list(current) != value:
+                try:
+                    current[:] = value
+                except Exception:  # noqa: BLE001
+                    setattr(shell, key, list(value))
+                restored.append(f"IPython shell {key}")
+        for key, value in self.sys_hooks.items():
+            if getattr(sys, key) is not value:
+                setattr(sys, key, value)
+                restored.append(f"sys.{key}")
+        for event, callbacks in self.callbacks.items():
+            if shell.events.callbacks[event] != callbacks:
+                shell.events.callbacks[event][:] = callbacks
+                restored.append(f"IPython events {event}")
+        return restored
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def load_ipython_extension(shell) -> None:
+    """Install the guard (``--IPKernelApp.extensions=recsys_ref.grading.guard``)."""
+    import recsys_ref.grading  # noqa: F401 - the checks, imported before any student code
+
+    guard = Guard.__new__(Guard)
+    # The hooks first, so that the recorded callback lists include them.
+    shell.events.register("pre_run_cell", guard.pre_run_cell)
+    shell.events.register("post_run_cell", guard.post_run_cell)
+    guard.__init__(shell)
+    guard.write({"event": "start"})
