@@ -224,7 +224,7 @@ def _autograded(course: Path, sub: Submission) -> bool:
 
 
 def _last_cell(log_dir: Path, sub: Submission) -> str | None:
-    """The hash of the last cell a kernel of this submission started (from the guard's log)."""
+    """The hash of the last cell this submission's latest kernel started (from the guard's logs, one per kernel)."""
     last, marker = None, os.sep + os.path.join(sub.student, sub.assignment)
     for path in sorted(log_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime):
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -318,8 +318,6 @@ def grade(course: Path, assignments: list[str]) -> tuple[int, list[Submission]]:
                 if not skipped:
                     break
                 sub.flags.append(f"stopped-kernel ({skipped}): the kernel died while this cell (or a test of it) ran; graded again without it")
-                for path in log_dir.glob("*.jsonl"):
-                    path.unlink()
                 stage(course, sub)
                 _autograde(course, name, env_extra, f"--CourseDirectory.student_id={sub.student}")
             if not _autograded(course, sub):
