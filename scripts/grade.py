@@ -317,7 +317,7 @@ def grade(course: Path, assignments: list[str]) -> tuple[int, list[Submission]]:
                     skipped = None
                 if not skipped:
                     break
-                sub.flags.append(f"stopped-kernel ({skipped}): the kernel died while this cell (or a test of it) ran; graded again without it")
+                sub.flags.append(f"stopped-kernel ({skipped}): the kernel died while this cell (or a test of it) ran, so the notebook was graded again without this cell")
                 stage(course, sub)
                 _autograde(course, name, env_extra, f"--CourseDirectory.student_id={sub.student}")
             if not _autograded(course, sub):
