@@ -41,7 +41,7 @@ def describe_error(error: BaseException) -> str:
 def not_implemented_cause(error: BaseException) -> str | None:
     """The message for a student function that still raises ``NotImplementedError``, or ``None``."""
     if isinstance(error, NotImplementedError):
-        return "it is not implemented yet: replace `raise NotImplementedError()` with your code."
+        return "It is not implemented yet: replace `raise NotImplementedError()` with your code."
     return None
 
 
