@@ -229,27 +229,51 @@ def item_item_neighbours(
     _check_non_negative(shrinkage, "shrinkage")
     if method not in ("adjusted_cosine", "pearson"):
         raise ValueError(f"method must be 'adjusted_cosine' or 'pearson', got {method!r}.")
+    centre_by = "user_id" if method == "adjusted_cosine" else "item_id"
+    return _neighbours(ratings, "item_id", item_id, centre_by, k=k, min_common=min_common, shrinkage=shrinkage)
+
+
+def _neighbours(
+    ratings: pd.DataFrame,
+    id_column: str,
+    target_id: int,
+    centre_by: str,
+    *,
+    k: int,
+    min_common: int,
+    shrinkage: float,
+) -> pd.DataFrame:
+    """Shrunk centred-cosine neighbours of one item (``id_column="item_id"``) or one user.
+
+    Ratings are centred by the mean of their ``centre_by`` column (user or
+    item), compared over the raters or items both share, and ranked by
+    :math:`\\frac{n}{n + \\lambda}\\operatorname{sim}`; the callers document the maths.
+    """
     users, user_index = np.unique(ratings["user_id"].to_numpy(), return_inverse=True)
     items, item_index = np.unique(ratings["item_id"].to_numpy(), return_inverse=True)
-    position = np.searchsorted(items, item_id)
-    if position >= len(items) or items[position] != item_id:
-        raise ValueError(f"item_id {item_id!r} does not occur in the ratings.")
+    if id_column == "item_id":
+        ids, index, n_others, other_index = items, item_index, len(users), user_index
+    else:
+        ids, index, n_others, other_index = users, user_index, len(items), item_index
+    position = np.searchsorted(ids, target_id)
+    if position >= len(ids) or ids[position] != target_id:
+        raise ValueError(f"{id_column} {target_id!r} does not occur in the ratings.")
     values = ratings["rating"].to_numpy(dtype=float)
-    by = user_index if method == "adjusted_cosine" else item_index
+    by = user_index if centre_by == "user_id" else item_index
     means = np.bincount(by, values) / np.bincount(by)
     similarity, n_common = _centred_cosine(
-        user_index, item_index, values - means[by], len(users), len(items), int(position)
+        other_index, index, values - means[by], n_others, len(ids), int(position)
     )
     table = pd.DataFrame(
         {
-            "item_id": items,
+            id_column: ids,
             "similarity": similarity,
             "n_common": n_common,
             "score": _shrink(similarity, n_common, shrinkage),
         }
     )
-    keep = (table["n_common"] >= min_common) & (table["item_id"] != item_id)
-    return _top(table[keep], "item_id", k, ["score", "n_common"])
+    keep = (table["n_common"] >= min_common) & (table[id_column] != target_id)
+    return _top(table[keep], id_column, k, ["score", "n_common"])
 
 
 # --- content-based ----------------------------------------------------------------
@@ -453,26 +477,7 @@ def taste_neighbours(
     _check_positive_int(k, "k")
     _check_positive_int(min_common, "min_common")
     _check_non_negative(shrinkage, "shrinkage")
-    users, user_index = np.unique(ratings["user_id"].to_numpy(), return_inverse=True)
-    items, item_index = np.unique(ratings["item_id"].to_numpy(), return_inverse=True)
-    position = np.searchsorted(users, user_id)
-    if position >= len(users) or users[position] != user_id:
-        raise ValueError(f"user_id {user_id!r} does not occur in the ratings.")
-    values = ratings["rating"].to_numpy(dtype=float)
-    means = np.bincount(user_index, values) / np.bincount(user_index)
-    similarity, n_common = _centred_cosine(
-        item_index, user_index, values - means[user_index], len(items), len(users), int(position)
-    )
-    table = pd.DataFrame(
-        {
-            "user_id": users,
-            "similarity": similarity,
-            "n_common": n_common,
-            "score": _shrink(similarity, n_common, shrinkage),
-        }
-    )
-    keep = (table["n_common"] >= min_common) & (table["user_id"] != user_id)
-    return _top(table[keep], "user_id", k, ["score", "n_common"])
+    return _neighbours(ratings, "user_id", user_id, "user_id", k=k, min_common=min_common, shrinkage=shrinkage)
 
 
 def recommend_from_peers(
