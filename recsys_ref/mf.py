@@ -169,7 +169,10 @@ def train_dense_mf(
         n_factors: :math:`k`.
         epochs: Full passes (one gradient step each).
         lr: Adam learning rate.
-        weight_decay: :math:`\\lambda`, the L2 penalty per observed rating.
+        weight_decay: :math:`\\lambda`, the L2 penalty per observed rating. The default 0 is the
+            seed's model without its bugs; with k = 50 it overfits ML-100K
+            (test RMSE about 1.045). ``weight_decay=5`` was best on a
+            validation part of the training data (test RMSE about 0.953).
         seed: Seed of :func:`init_factors`.
 
     Returns:
