@@ -1,54 +1,50 @@
-"""Grading checks for the course's nbgrader assignments, written and tested once.
+"""What runs in a student's kernel for grading: the recorders, the substitutes, the guard.
 
-The hidden tests of ``solutions/mf/mf.ipynb`` and ``solutions/deep/deep.ipynb``
-call these functions. Each compares the student's work with the reference
-implementation (:mod:`recsys_ref.mf`, :mod:`recsys_ref.nn`) on fresh random
-inputs and configurations, checks types before values (an object that claims
-to equal everything does not pass), and raises one :class:`AssertionError`
-whose message names the task, what was expected, what was found and the
-likely cause.
+This package is the *kernel side* of grading. The instructor's side (intake,
+sandbox, scheduling, scoring, feedback, exports) is the separate top-level
+package ``grader``, which never runs student code and decides every score.
 
-Assignment ``mf``:
-    :func:`check_factors`, :func:`check_optimizer`, :func:`check_calc_loss`,
-    :func:`check_estimate`, :func:`check_to_rating_range`,
-    :func:`check_training_reduced_loss`; the provided cells use
-    :func:`usable_factors` and :func:`training_pieces` (reference pieces in
-    place of failing ones, so that each task is graded on its own).
+* The hidden tests of the assignments call the ``record_*`` functions: each
+  runs the student's piece on the grader's probe (fresh inputs chosen by the
+  grader for each submission) and writes a record of what happened, as data
+  (:mod:`recsys_ref.grading.exchange`). Outside grading they do nothing.
+* The provided cells call :func:`usable_factors` and :func:`training_pieces`
+  (:mod:`recsys_ref.grading.substitutes`), which put working pieces in place
+  of broken ones so that each task can be worked on and graded on its own.
+* :mod:`recsys_ref.grading.guard` is an IPython extension the grading kernel
+  loads: it undoes monkeypatching after each cell and logs attempts.
 
-Assignment ``deep``:
-    :func:`check_recommender_net_init`, :func:`check_recommender_net_forward`.
+Nothing here imports the reference implementations of the graded tasks at
+import time: in the grading sandbox they are not even installed.
 
-Instructor tooling (needs nbgrader): :mod:`recsys_ref.grading.feedback` (the
-feedback preprocessor that hides hidden tests and tracebacks) and
-:mod:`recsys_ref.grading.report` (per-student, per-task summaries).
+Assignment ``mf``: :func:`record_factors`, :func:`record_optimizer`,
+:func:`record_calc_loss`, :func:`record_estimate`, :func:`record_to_rating_range`.
+
+Assignment ``deep``: :func:`record_recommender_net_init`, :func:`record_recommender_net_forward`.
+
+Assignment ``rank``: see :mod:`recsys_ref.grading.rank`.
 """
 
-from recsys_ref.grading.mf_checks import (
-    check_calc_loss,
-    check_estimate,
-    check_factors,
-    check_optimizer,
-    check_to_rating_range,
-    check_training_reduced_loss,
+from recsys_ref.grading.deep import record_recommender_net_forward, record_recommender_net_init
+from recsys_ref.grading.mf import (
+    record_calc_loss,
+    record_estimate,
+    record_factors,
+    record_optimizer,
+    record_to_rating_range,
 )
-from recsys_ref.grading.training import TrainingPieces, training_pieces, usable_factors
-from recsys_ref.grading.nn_checks import (
-    check_recommender_net_forward,
-    check_recommender_net_init,
-    find_modules,
-)
+from recsys_ref.grading.substitutes import TrainingPieces, factors_usable, training_pieces, usable_factors
 
 __all__ = [
-    "check_calc_loss",
-    "check_estimate",
-    "check_factors",
-    "check_optimizer",
-    "check_recommender_net_forward",
-    "check_recommender_net_init",
-    "check_to_rating_range",
-    "check_training_reduced_loss",
-    "find_modules",
     "TrainingPieces",
+    "factors_usable",
+    "record_calc_loss",
+    "record_estimate",
+    "record_factors",
+    "record_optimizer",
+    "record_recommender_net_forward",
+    "record_recommender_net_init",
+    "record_to_rating_range",
     "training_pieces",
     "usable_factors",
 ]

@@ -1,34 +1,35 @@
-"""An IPython extension loaded into each grading kernel (`make grade` only): monkeypatching buys no points.
+"""An IPython extension loaded into each grading kernel (`make grade` only): defence in depth.
 
-At kernel start (before any student code) it imports :mod:`recsys_ref.grading`
-and records the attributes the hidden tests rely on: the functions of
-``recsys_ref`` (the checks and the reference implementations), ``torch`` and
-``torch.Tensor``, ``torch.testing``, ``numpy`` and ``numpy.testing``,
-``builtins`` (``AssertionError``, ``isinstance``, ...), and the IPython
-shell's error and display machinery (``showtraceback``, custom exception
-handlers, input and AST transformers, ``sys.displayhook``/``excepthook``).
-After every cell it puts back whatever a cell replaced, so the next cell (a
-hidden test) runs against the originals, and it appends a line to the
-grading log: which cell ran (so that a cell that kills the kernel can be
-identified) and what was restored (a tamper flag in the grading report).
-
-The log is ``$RECSYS_GRADING_LOG/<pid>.jsonl`` (set by ``scripts/grade.py``).
+Scores are decided by the grader outside the kernel, from the records the
+hidden tests write (:mod:`recsys_ref.grading.exchange`), so nothing a cell
+patches can change a score directly. The guard still keeps the recorders'
+world intact and reports attempts: at kernel start (before any student code)
+it imports the recorders and remembers the attributes they and the student's
+code rely on: the modules of :mod:`recsys_ref.grading`, ``torch`` and
+``torch.Tensor``, ``torch.nn``, ``torch.optim``, ``numpy``, ``builtins``, and
+the IPython shell's error and display machinery. After every cell it puts
+back whatever a cell replaced, and logs which cell ran and what it restored
+(``records/events.jsonl`` in the exchange folder: a ``monkeypatch`` flag in
+the grading report). It also logs threads a cell left running.
 """
 
 from __future__ import annotations
 
 import builtins
-import hashlib
 import importlib
-import json
-import os
+import pkgutil
 import sys
+import threading
 
+import recsys_ref.grading
+from recsys_ref.grading.exchange import append_event
+
+#: The kernel-side modules (derived from the package, so a new recorder is watched too) and the libraries.
 WATCHED_MODULES = (
-    "recsys_ref", "recsys_ref.grading", "recsys_ref.grading._common", "recsys_ref.grading.mf_checks",
-    "recsys_ref.grading.nn_checks", "recsys_ref.grading.training", "recsys_ref.mf", "recsys_ref.nn",
-    "torch", "torch.testing", "torch.nn", "torch.nn.functional", "torch.optim",
-    "numpy", "numpy.testing", "builtins",
+    "recsys_ref.grading",
+    *sorted(f"recsys_ref.grading.{m.name}" for m in pkgutil.iter_modules(recsys_ref.grading.__path__) if m.name != "guard"),
+    "torch", "torch.testing", "torch.nn", "torch.nn.functional", "torch.optim", "safetensors.torch",
+    "numpy", "numpy.testing", "builtins", "json",
 )
 SHELL_ATTRIBUTES = (
     "showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_cell_async", "run_code",
@@ -47,6 +48,8 @@ SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_tra
 
 def source_hash(source: str) -> str:
     """The short hash the log uses to name a cell's source."""
+    import hashlib
+
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
 
 
@@ -55,7 +58,6 @@ class Guard:
 
     def __init__(self, shell) -> None:
         self.shell = shell
-        self.log_dir = os.environ.get("RECSYS_GRADING_LOG")
         self.cell = 0
         self.current = ""
         self.modules = {}
@@ -73,15 +75,11 @@ class Guard:
         self.sys_hooks = {name: getattr(sys, name) for name in ("displayhook", "excepthook")}
         self.callbacks = {event: list(shell.events.callbacks[event]) for event in ("pre_run_cell", "post_run_cell")}
 
+        self.threads = {id(t) for t in threading.enumerate()}
+
     def write(self, record: dict) -> None:
-        if not self.log_dir:
-            return
-        record.update(pid=os.getpid(), cwd=os.getcwd())
-        try:
-            with open(os.path.join(self.log_dir, f"{os.getpid()}.jsonl"), "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
-        except OSError:
-            pass
+        """Log one event (see :func:`recsys_ref.grading.exchange.append_event`)."""
+        append_event(record)
 
     def pre_run_cell(self, info) -> None:
         self.cell += 1
@@ -92,6 +90,11 @@ class Guard:
         restored = self.restore()
         if restored:
             self.write({"event": "restored", "n": self.cell, "cell": self.current, "names": restored})
+        threads = [t for t in threading.enumerate() if id(t) not in self.threads and t.is_alive()]
+        if threads:
+            self.threads.update(id(t) for t in threads)
+            self.write({"event": "threads", "n": self.cell, "cell": self.current,
+                        "names": [t.name for t in threads]})
 
     def restore(self) -> list[str]:
         """Put back every recorded attribute a cell replaced or deleted; returns their names."""
@@ -155,11 +158,10 @@ _MISSING = _Missing()
 
 def load_ipython_extension(shell) -> None:
     """Install the guard (``--IPKernelApp.extensions=recsys_ref.grading.guard``)."""
-    import recsys_ref.grading  # noqa: F401 - the checks, imported before any student code
-
-    guard = Guard.__new__(Guard)
-    # The hooks first, so that the recorded callback lists include them.
+    guard = Guard(shell)
     shell.events.register("pre_run_cell", guard.pre_run_cell)
     shell.events.register("post_run_cell", guard.post_run_cell)
-    guard.__init__(shell)
+    # The guard's own hooks belong to the callbacks it keeps in place.
+    for event in guard.callbacks:
+        guard.callbacks[event] = list(shell.events.callbacks[event])
     guard.write({"event": "start"})

@@ -1,0 +1,54 @@
+"""The feedback students get: nbgrader's HTML feedback, safe to hand out.
+
+nbgrader's default feedback shows every cell as autograded, including the
+hidden tests' source and full tracebacks whose frames would quote them.
+:class:`StudentFeedback`, run by ``generate_feedback``
+(:mod:`grader.autograde`), removes the ``### BEGIN HIDDEN TESTS`` ...
+``### END HIDDEN TESTS`` regions and shortens every error to one line. The
+graded cells' outputs are the grader's verdicts (:func:`grader.scoring.store`):
+the task's score and, for a lost task, what to fix and where the book
+explains it.
+
+:func:`not_graded_page` is the feedback for a submission that could not be
+graded at all (a damaged file, a wrong notebook): it says why.
+"""
+
+from __future__ import annotations
+
+import html
+
+from nbgrader.preprocessors import ClearHiddenTests
+from traitlets import List
+
+
+class StudentFeedback(ClearHiddenTests):
+    """Remove hidden tests from the source and shorten every error to ``Name: message``."""
+
+    # The HTML exporter passes this option to every preprocessor; declaring it
+    # configurable (as nbgrader's GetGrades does) avoids a warning per run.
+    display_data_priority = List(
+        ["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png", "image/jpeg", "text/plain"]
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """Clear the hidden-test region of one cell and reduce its error outputs to one line each."""
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    summary = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
+                    output["traceback"] = [summary]
+        return cell, resources
+
+
+def not_graded_page(student: str, assignment: str, notebook: str, reason: str) -> str:
+    """A short HTML page telling a student why their submission was not graded."""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(assignment)}: not graded</title></head><body>"
+        f"<h1>{html.escape(assignment)}: your submission was not graded</h1>"
+        f"<p>Student: {html.escape(student)}. Notebook: {html.escape(notebook)}.</p>"
+        f"<p><strong>Why:</strong> {html.escape(reason)}.</p>"
+        "<p>Score: 0. Fix the file and hand it in again, or ask your instructor.</p>"
+        "</body></html>\n"
+    )
