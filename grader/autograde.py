@@ -349,7 +349,10 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
     import torch
 
     from grader import scoring
+    from grader.course import put_environment_on_path, quiet_libraries
 
+    quiet_libraries()
+    put_environment_on_path()
     settings = job.settings
     torch.set_num_threads(1)
     (root / "gradebook.db").write_bytes(job.gradebook)
@@ -382,6 +385,10 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
             if not missing:
                 break
             name = missing[0]
+            if not progress.is_file():
+                result.error = ("the grader failed on this submission: nbgrader could not process the notebook "
+                                "before running it (see the log)")
+                return
             index = _crash_cell(root, job, name, progress)
             if index is None or index in skipped.get(name, {}) or attempt == max_regrades:
                 result.error = ("the notebook could not be graded: its kernel kept dying or nbgrader failed on it "

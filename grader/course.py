@@ -97,6 +97,17 @@ def put_environment_on_path() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+def quiet_libraries() -> None:
+    """Keep nbgrader's database warnings (SQLAlchemy autoflush notices) off the instructor's terminal."""
+    import warnings
+
+    try:
+        from sqlalchemy.exc import SAWarning
+    except ImportError:  # pragma: no cover
+        return
+    warnings.filterwarnings("ignore", category=SAWarning)
+
+
 def course_config(root: Path) -> Config:
     """nbgrader's configuration for a course folder laid out as this course is."""
     c = Config()

@@ -17,7 +17,8 @@ What each task requires (the notebook's text states the same):
   Task 2 optimizer (class and settings) and the reference loss and estimate
   for ``EPOCHS`` epochs on the notebook's training matrix (its block of the
   300 most active users and 500 most rated movies, for speed): the loss must
-  stay finite and end lower than it started. Where Task 1 or 2 fails, the fresh
+  stay finite and end lower than it started. At least one of Task 1 and
+  Task 2 must pass (otherwise nothing of the student's would be trained). Where Task 1 or 2 fails, the fresh
   factors the notebook used, or ``Adam(lr=0.01)``, take its place, so that a
   mistake costs only its own task.
 * Task 3: ``calc_loss(true_r, est_r, exist)`` returns the mean squared error
@@ -273,6 +274,9 @@ def replay_training(user_factors: torch.Tensor, movies_factors: torch.Tensor, op
 def check_training(context: Context) -> None:
     """Training: replayed with the student's factors and optimizer (see the module docstring)."""
     ratings, exist, user_index, movie_index = replay_block()
+    if not context.verdicts.get("task1-factors-test") and not context.verdicts.get("task2-optimizer-test"):
+        fail("expected the training to use your factors or your optimizer, but both fail their tasks (see Tasks 1 "
+             "and 2), so nothing of yours could be trained. Make Task 1 or Task 2 pass first.", "mf-optimizer")
     factors = context.records.get(records.FACTORS)
     if context.verdicts.get("task1-factors-test") and factors is not None:
         user = tensor_of(factors.meta["user_factors"], factors).float()
