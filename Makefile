@@ -17,7 +17,7 @@ TORCH_INDEX_FLAG := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 STAMP     := $(VENV)/.installed
 BOOK_OPTS ?=
 
-.PHONY: help venv book browser-deps test test-fast data release grade benchmark clean
+.PHONY: help venv book browser-deps grade-deps test test-fast data release grade benchmark clean
 
 help:
 	@echo "make book       build the online book into _build/html"
@@ -57,15 +57,22 @@ test: $(STAMP) book browser-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not movielens and not browser and not nbgrader"
 
-# Regenerate exercises/ from solutions/ (nbgrader generate_assignment); commit both.
+# Regenerate exercises/ from solutions/ (nbgrader generate_assignment), record the release; commit both.
 release: $(STAMP)
-	$(PY) scripts/release.py
+	$(PY) -m grader.releases
 
-# Autograde submitted/<student>/<assignment>/, write feedback/, grades.csv and a summary.
-# ZIP=path/to/lms-download.zip imports a learning platform's zip first (nbgrader zip_collect);
-# ASSIGNMENT=mf limits grading (and the zip import) to one assignment.
-grade: $(STAMP)
-	$(PY) scripts/grade.py $(if $(ZIP),--zip "$(ZIP)") $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+# bubblewrap, the sandbox every grading kernel runs in (Debian's package; needs root).
+grade-deps:
+	command -v bwrap >/dev/null || (apt-get update && apt-get install -y bubblewrap)
+
+# Autograde submitted/<student>/<assignment>/: feedback/, grades.csv, grading_report.csv, cohort_summary.md
+# and the learning platforms' import files. ZIP=download.zip imports a Canvas, Blackboard or Moodle zip first;
+# ASSIGNMENT=mf grades one assignment; JOBS=2 grades two notebooks at once; DASK_SCHEDULER=tcp://host:8786
+# grades on a Dask cluster; UNSANDBOXED=1 runs kernels without bubblewrap (recorded in the report).
+grade: $(STAMP) grade-deps
+	$(PY) -m grader $(if $(ZIP),--zip "$(ZIP)") $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(DASK_SCHEDULER),--dask-scheduler $(DASK_SCHEDULER)) \
+		$(if $(UNSANDBOXED),--unsandboxed)
 
 benchmark: $(STAMP) data
 	$(PY) benchmarks/quality.py

@@ -1,4 +1,4 @@
-"""nbgrader configuration of the course (nbgrader 0.9).
+"""nbgrader configuration of the course (nbgrader 0.9), and the grader's settings.
 
 The repository root is the course directory: run nbgrader from here (or use
 `make release` / `make grade`, which do). Layout:
@@ -7,7 +7,12 @@ The repository root is the course directory: run nbgrader from here (or use
     exercises/<assignment>/<notebook>.ipynb   student notebooks (nbgrader's "release"), generated, in git
     submitted/<student>/<assignment>/         students' notebooks          } ignored by git:
     autograded/, feedback/                    nbgrader's output             } student work and
-    gradebook.db, grades.csv                  the gradebook, the grades     } grades stay local
+    gradebook.db, grades.csv, ...             the gradebook, the grades     } grades stay local
+
+`make grade` (the package `grader`) reads the settings below that start with
+`c.Grading...` and `c.LatePolicy`; every one of them is documented, with its
+default, in grader/settings.py. A misspelt setting stops `make grade` with a
+message.
 """
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
@@ -26,45 +31,29 @@ c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*", "answer_ratings.csv",
 ]
 
-# Per-cell time limit when autograding (and in `nbgrader validate`). The
-# slowest cells, the training cells, take 3-12 s on 2 cores (25 s on a heavily
-# loaded machine); 120 s leaves room for a slow machine while a student's
-# endless loop fails its cell instead of stalling the whole batch.
+# Per-cell time limit when grading (and in `nbgrader validate`). While grading,
+# the notebooks skip their ungraded training cells, so a cell takes a second
+# or two; 120 s leaves room for a slow machine while a student's endless loop
+# fails its cell instead of stalling the batch.
 c.Execute.timeout = 120
 
-# Limits of each submission's kernel during `make grade` (not for students, nor
-# `nbgrader validate`): scripts/grade.py starts every grading kernel through
-# recsys_ref/grading/sandbox.py, which applies them, and loads
-# recsys_ref/grading/guard.py, which undoes monkeypatching after each cell.
-# 0 turns a limit off. The per-cell limit is Execute.timeout above.
+# Each submission's kernel while `make grade` grades it (not students' own
+# kernels, nor `nbgrader validate`): a bubblewrap sandbox (see grader/sandbox.py)
+# under these limits. 0 turns a limit off.
 c.GradingLimits.memory_mb = 4096        # address space (RLIMIT_AS); torch needs ~1.5 GB of it
 c.GradingLimits.file_mb = 100           # largest file a kernel may write (RLIMIT_FSIZE)
-c.GradingLimits.processes = 0           # RLIMIT_NPROC, counted per user (not enforced for root); e.g. 2000
+c.GradingLimits.processes = 256         # processes and threads in the sandbox at once (a pids cgroup)
 c.GradingLimits.cpu_seconds = 0         # total CPU seconds of a kernel (RLIMIT_CPU)
-c.GradingLimits.notebook_seconds = 600  # wall time of a whole notebook; then its kernel is killed
+c.GradingLimits.notebook_seconds = 600  # wall time of a whole notebook; then its sandbox is killed
 c.GradingLimits.max_regrades = 3        # a notebook whose kernel died is graded again without the cell that ran
 
-# A student who deleted a graded cell gets it back (and is graded on it),
-# instead of the notebook scoring 0 for that cell silently.
-c.OverwriteCells.add_missing_cells = True
+# Where the course book is published: failure messages in the feedback then link
+# to the section that explains the mistake (otherwise they name the section).
+c.GradingFeedback.book_url = ""
 
-# Feedback shows each test's message but neither the hidden tests' source nor
-# tracebacks (whose frames would quote the hidden lines): see
-# recsys_ref/grading/feedback.py. The HTML keeps nbgrader's feedback template.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import GetGrades  # noqa: E402
-
-from recsys_ref.grading.feedback import StudentFeedback  # noqa: E402
-
-c.GenerateFeedback.preprocessors = [GetGrades, StudentFeedback, CSSHTMLHeaderPreprocessor]
-
-# `nbgrader zip_collect <assignment>` (what `make grade ZIP=...` runs) extracts
-# the zips in downloads/<assignment>/archive/ and reads the student id and the
-# notebook from each file name, matching this pattern against the full path.
-# It accepts the usual learning-platform names, "<student>_<anything>_<notebook>.ipynb"
-# (Canvas: "smithjane_1234_5678_mf.ipynb", "mf-1.ipynb" for a re-upload), and
-# "<student>_mf.ipynb". Adapt it to your platform's file names.
-c.ZipCollectApp.downloaded_directory = "downloads"  # downloads/<assignment>/archive/<zip>; ignored by git
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[A-Za-z0-9.\-]+)_(?:[^/]*_)?(?P<file_id>[A-Za-z0-9]+?)(?:-\d+)?\.ipynb$"
-)
+# Late submissions (from the timestamps the learning platform's zip carries, or
+# submitted/<student>/<assignment>/timestamp.txt). Example:
+#   c.LatePolicy.deadlines = {"mf": "2026-12-14 23:59", "deep": "2027-01-11 23:59"}
+#   c.LatePolicy.penalty_per_day = 0.1     # 10 % of the score per started day late
+#   c.LatePolicy.zero_after_days = 7       # 0 after a week
+c.LatePolicy.deadlines = {}

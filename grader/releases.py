@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,118 @@ def solutions_changed(course: Course, assignment: str) -> list[str]:
                                     != hashlib.sha256(solutions.read_bytes()).hexdigest()):
             changed.append(f"solutions/{assignment}/{name}")
     return changed
+
+
+# --------------------------------------------------------------------------- points, defined once
+
+_POINTS_TEXT = re.compile(r"\((\d+(?:\.\d+)?) points?\)")
+_TABLE_ROW = re.compile(r"^(\|\s*(?:Task \d+|Training)\b.*\|\s*)(\d+(?:\.\d+)?)(\s*\|\s*)$")
+_TOTAL_ROW = re.compile(r"(\*\*Total\*\*\s*\|\s*\*\*)(\d+(?:\.\d+)?)(\*\*)")
+
+
+def _points(value: float, unit: bool = False) -> str:
+    text = f"{value:g}"
+    return f"({text} point{'' if value == 1 else 's'})" if unit else text
+
+
+def sync_points(nb: Any, name: str = "the notebook") -> list[str]:
+    """Make the points the text states follow the graded cells' metadata (the one definition of each task's points).
+
+    In the Markdown cells, the ``(N points)`` mentions outside tables and the
+    rows of the overview table (``| Task 1 | ... | N |``, ``| Training | ... | N |``)
+    name the graded cells in notebook order; the table's ``**Total**`` is their sum.
+
+    Returns:
+        What was changed, in words (empty when the text already agreed).
+
+    Raises:
+        ValueError: When the mentions do not match the graded cells one to one.
+    """
+    points = [p for _, p in nbs.graded_cells(nb)]
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    lines_of = {id(c): nbs.source(c).split("\n") for c in markdown}
+    mentions = [(id(c), i) for c in markdown for i, line in enumerate(lines_of[id(c)])
+                if not line.lstrip().startswith("|") for _ in _POINTS_TEXT.finditer(line)]
+    rows = [(id(c), i) for c in markdown for i, line in enumerate(lines_of[id(c)]) if _TABLE_ROW.match(line)]
+    for what, found in (("'(N points)' mentions", mentions), ("overview table rows", rows)):
+        if found and len(found) != len(points):
+            raise ValueError(f"{name}: {len(found)} {what} for {len(points)} graded cells: the text must name each "
+                             "graded task once, in notebook order")
+    changes: list[str] = []
+    mention_points = iter(points)
+    for cell in markdown:
+        lines = lines_of[id(cell)]
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("|"):
+                match = _TABLE_ROW.match(line)
+                if match:
+                    wanted = _points(points[rows.index((id(cell), i))])
+                    lines[i] = f"{match.group(1)}{wanted}{match.group(3)}"
+                lines[i] = _TOTAL_ROW.sub(lambda m: f"{m.group(1)}{_points(sum(points))}{m.group(3)}", lines[i])
+            else:
+                lines[i] = _POINTS_TEXT.sub(lambda m: _points(next(mention_points), unit=True), line)
+        text = "\n".join(lines)
+        if text != nbs.source(cell):
+            changes.append(f"{name}: points text updated in the cell {nbs.grade_id(cell) or '(markdown)'}")
+            cell.source = text
+    return changes
+
+
+def release(course: Course, assignments: list[str] | None = None) -> list[str]:
+    """``make release``: points text synced in ``solutions/``, ``exercises/`` generated (nbgrader), history recorded.
+
+    Returns:
+        One line per assignment saying what happened.
+    """
+    import io
+    import logging
+
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from grader.course import course_config, put_environment_on_path
+
+    put_environment_on_path()
+    said = []
+    for assignment in assignments or course.assignments():
+        for path in sorted((course.solutions / assignment).glob("*.ipynb")):
+            nb = nbs.read_notebook(path)[0]
+            changes = sync_points(nb, f"solutions/{assignment}/{path.name}")
+            if changes:
+                nbs.write_notebook(nb, path)
+                said += changes
+        config = course_config(course.root)
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        buffer = io.StringIO()
+        handler = logging.StreamHandler(buffer)
+        api.log.addHandler(handler)
+        api.log.propagate = False
+        try:
+            result = api.generate_assignment(assignment, force=True)
+        finally:
+            api.log.removeHandler(handler)
+        if not result.get("success"):
+            raise RuntimeError(f"nbgrader could not release {assignment}:\n{buffer.getvalue()}{result.get('error', '')}")
+        recorded = record_release(course, assignment)
+        said.append(f"released {assignment}: exercises/{assignment}/" + (" (recorded in exercises/release-history.json)"
+                                                                        if recorded else " (unchanged)"))
+    return said
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m grader.releases [ASSIGNMENT ...]`` (what ``make release`` runs)."""
+    import argparse
+
+    from grader.course import REPO_ROOT
+
+    parser = argparse.ArgumentParser(description="Regenerate exercises/ from solutions/ and record the release.")
+    parser.add_argument("assignments", nargs="*", help="assignments to release (default: all in solutions/)")
+    parser.add_argument("--course-dir", type=Path, default=REPO_ROOT)
+    args = parser.parse_args(argv)
+    for line in release(Course(args.course_dir.resolve()), args.assignments or None):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
