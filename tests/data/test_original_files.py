@@ -309,7 +309,14 @@ def test_ratings_csv_not_utf8(tmp_path):
     with pytest.raises(DataFormatError) as error:
         read_ratings_csv(path)
 
-    assert_message(error, path, "byte 0xe9 is not valid utf-8 text (invalid continuation byte).", line=3)
+    assert_message(
+        error,
+        path,
+        "byte 0xe9 is not valid utf-8 text (invalid continuation byte). The file is in another encoding "
+        "(probably Latin-1 or Windows-1252, as Excel and some editors save text): save it again as UTF-8 "
+        "(in Excel: 'CSV UTF-8').",
+        line=3,
+    )
 
 
 # --- ratings_mat.csv: good input -----------------------------------------------
@@ -410,7 +417,10 @@ def test_ratings_matrix_named_first_column(tmp_path):
         read_ratings_matrix_csv(path)
 
     assert_message(
-        error, path, "the first column should be the unnamed user id column, found 'user'.", line=1
+        error,
+        path,
+        "the first column should be the unnamed user id column (or UserID, user_id, userId), found 'user'.",
+        line=1,
     )
 
 
