@@ -1,4 +1,5 @@
-"""Data: every MovieLens release, the original notebook's files, dense tensors, splits, synthetic data.
+"""Data: every MovieLens release, the original notebook's files, dense tensors, splits,
+synthetic data.
 
 Loading MovieLens (Harper & Konstan, 2015, https://doi.org/10.1145/2827872):
 
@@ -47,7 +48,14 @@ from recsys_ref.data.original_files import (
     write_ratings_csv,
     write_ratings_matrix_csv,
 )
-from recsys_ref.data.releases import CITATION, REGISTRY, RELEASES, Counts, MovieLensRelease, get_release
+from recsys_ref.data.releases import (
+    CITATION,
+    REGISTRY,
+    RELEASES,
+    Counts,
+    MovieLensRelease,
+    get_release,
+)
 from recsys_ref.data.splits import random_split, temporal_split
 from recsys_ref.data.synthetic import make_synthetic_ratings
 

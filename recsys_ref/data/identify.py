@@ -41,16 +41,28 @@ class FileKind:
 
 
 _CSV_RELEASES = "ml-latest-small, ml-20m or ml-25m"
-_LOAD_CSV = "load its folder with load_movielens('ml-latest-small'), 'ml-20m' or 'ml-25m' (data_dir=<the folder>)"
-_LOAD_DAT = "load its folder with load_movielens('ml-1m') or load_movielens('ml-10m') (data_dir=<the folder>)"
+_LOAD_CSV = (
+    "load its folder with load_movielens('ml-latest-small'), 'ml-20m' or 'ml-25m' "
+    "(data_dir=<the folder>)"
+)
+_LOAD_DAT = (
+    "load its folder with load_movielens('ml-1m') or load_movielens('ml-10m') "
+    "(data_dir=<the folder>)"
+)
 
 #: MovieLens CSV headers, exactly as GroupLens writes them.
 _CSV_HEADERS = {
-    "userId,movieId,rating,timestamp": ("ratings.csv", f"the ratings.csv of MovieLens {_CSV_RELEASES}"),
+    "userId,movieId,rating,timestamp": (
+        "ratings.csv",
+        f"the ratings.csv of MovieLens {_CSV_RELEASES}",
+    ),
     "movieId,title,genres": ("movies.csv", f"the movies.csv of MovieLens {_CSV_RELEASES}"),
     "userId,movieId,tag,timestamp": ("tags.csv", f"the tags.csv of MovieLens {_CSV_RELEASES}"),
     "movieId,imdbId,tmdbId": ("links.csv", f"the links.csv of MovieLens {_CSV_RELEASES}"),
-    "movieId,tagId,relevance": ("genome-scores.csv", "the genome-scores.csv of MovieLens ml-20m or ml-25m"),
+    "movieId,tagId,relevance": (
+        "genome-scores.csv",
+        "the genome-scores.csv of MovieLens ml-20m or ml-25m",
+    ),
     "tagId,tag": ("genome-tags.csv", "the genome-tags.csv of MovieLens ml-20m or ml-25m"),
 }
 
@@ -58,7 +70,8 @@ _CSV_HEADERS = {
 _LINE_KINDS = (
     (r"\d+::\d+::\d\.5::\d+", "ratings.dat", "MovieLens 10M's ratings.dat (half stars)",
      "load its folder with load_movielens('ml-10m', data_dir=<the folder>)"),
-    (r"\d+::\d+::\d(\.0)?::\d+", "ratings.dat", "the ratings.dat of MovieLens 1M or 10M", _LOAD_DAT),
+    (r"\d+::\d+::\d(\.0)?::\d+", "ratings.dat", "the ratings.dat of MovieLens 1M or 10M",
+     _LOAD_DAT),
     (r"\d+::[MF]::\d+::\d+::.*", "users.dat", "MovieLens 1M's users.dat",
      "load its folder with load_movielens('ml-1m', data_dir=<the folder>)"),
     (r"\d+::\d+::.*::\d+", "tags.dat", "MovieLens 10M's tags.dat",
@@ -91,10 +104,14 @@ def identify_line(first_line: str) -> FileKind | None:
     cells = [c.strip() for c in line.split(",")]
     if {"UserID", "MovieID", "Rating"} <= set(cells):
         return FileKind(
-            "ratings.csv", "the original notebook's ratings.csv (UserID,MovieID,Rating)", "read it with read_ratings_csv"
+            "ratings.csv",
+            "the original notebook's ratings.csv (UserID,MovieID,Rating)",
+            "read it with read_ratings_csv",
         )
-    if len(cells) > 1 and (cells[0] in ("", "UserID") or cells[0].startswith("Unnamed")) and all(
-        c.isdigit() for c in cells[1:]
+    if (
+        len(cells) > 1
+        and (cells[0] in ("", "UserID") or cells[0].startswith("Unnamed"))
+        and all(c.isdigit() and int(c) >= 1 for c in cells[1:])
     ):
         return FileKind(
             "ratings_mat.csv",
@@ -108,7 +125,11 @@ def identify_line(first_line: str) -> FileKind | None:
 
 
 _MAGIC = (
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", "save it from Excel as 'CSV UTF-8 (comma delimited)'"),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old Excel workbook (.xls)",
+        "save it from Excel as 'CSV UTF-8 (comma delimited)'",
+    ),
     (b"\x89PNG", "a PNG image", "use the data file itself"),
     (b"%PDF", "a PDF document", "use the data file itself"),
     (b"\x1f\x8b", "a gzip archive", "decompress it first"),
@@ -125,6 +146,8 @@ def describe_binary(raw: bytes) -> str | None:
         when ``raw`` may be text.
     """
     head = raw[:8]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 text (with its byte-order mark), as Excel's "Unicode Text" writes it
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         if b"[Content_Types].xml" in raw[:65536] and b"xl/" in raw[:65536]:
             return (
@@ -202,7 +225,10 @@ def identify_release(folder: FileLike) -> str | None:
         for release in RELEASES.values():
             if release.layout == "csv" and folder.name == release.folder:
                 return title(release.name)
-        return "a MovieLens release in CSV (ratings.csv, movies.csv), but not one with a known ratings count"
+        return (
+            "a MovieLens release in CSV (ratings.csv, movies.csv), but not one with a known "
+            "ratings count"
+        )
     return None
 
 

@@ -221,7 +221,7 @@ class Source(NamedTuple):
 def fetch_grouplens(
     release: MovieLensRelease, home: Path, say: Reporter, *, downloader: Callable | None = None
 ) -> Path:
-    """Download the official zip into ``home`` with pooch, check its MD5, unzip it, return the folder.
+    """Download the official zip into ``home`` with pooch, check its MD5, unzip it.
 
     The MD5 is the release's ``known_hash`` (the pooch registry); a release
     without one is checked against the ``.md5`` file GroupLens serves beside
@@ -244,9 +244,11 @@ def fetch_grouplens(
     known_hash = release.known_hash or _published_md5(release, downloader)
     say(f"downloading {release.url} into {home} ...")
     store = pooch.create(
-        path=home, base_url=release.url.rsplit("/", 1)[0] + "/",
-        registry={release.zip_name: known_hash}, urls={release.zip_name: release.url},
-    )  # fmt: skip
+        path=home,
+        base_url=release.url.rsplit("/", 1)[0] + "/",
+        registry={release.zip_name: known_hash},
+        urls={release.zip_name: release.url},
+    )
     archive = Path(store.fetch(release.zip_name, downloader=downloader))
     folder = home / release.folder
     if not _holds_files(folder, release.files):
@@ -259,9 +261,13 @@ def _published_md5(release: MovieLensRelease, downloader: Callable) -> str:
 
     with tempfile.TemporaryDirectory() as scratch:
         path = pooch.retrieve(
-            release.url + ".md5", known_hash=None, fname=release.zip_name + ".md5", path=scratch,
-            downloader=downloader, progressbar=False,
-        )  # fmt: skip
+            release.url + ".md5",
+            known_hash=None,
+            fname=release.zip_name + ".md5",
+            path=scratch,
+            downloader=downloader,
+            progressbar=False,
+        )
         text = Path(path).read_text(errors="replace")
     digest = re.search(r"\b[0-9a-fA-F]{32}\b", text)
     if digest is None:
@@ -273,7 +279,9 @@ def _extract(archive: Path, target: Path) -> None:
     with zipfile.ZipFile(archive) as zipped:
         for name in zipped.namelist():
             if name.startswith(("/", "\\")) or ".." in Path(name).parts:
-                raise DataFormatError(archive, f"the member {name!r} would be written outside {target}.")
+                raise DataFormatError(
+                    archive, f"the member {name!r} would be written outside {target}."
+                )
         zipped.extractall(target)
 
 
@@ -287,14 +295,28 @@ def fetch_recbole_wheel(release: MovieLensRelease, home: Path, say: Reporter) ->
     say(f"fetching {RECBOLE_REQUIREMENT} with 'pip download --no-deps' (data only) ...")
     with tempfile.TemporaryDirectory() as scratch:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-             RECBOLE_REQUIREMENT, "--dest", scratch],
-            check=True, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                RECBOLE_REQUIREMENT,
+                "--dest",
+                scratch,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         wheel = next(Path(scratch).glob("recbole-*.whl"))
         digest = pooch.file_hash(str(wheel), alg="sha256")
         if digest != RECBOLE_WHEEL_SHA256:
-            raise DataFormatError(wheel.name, f"SHA-256 {digest} does not match the expected {RECBOLE_WHEEL_SHA256}.")
+            raise DataFormatError(
+                wheel.name, f"SHA-256 {digest} does not match the expected {RECBOLE_WHEEL_SHA256}."
+            )
         target = home / RECBOLE_CACHE
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheel) as archive:
@@ -308,7 +330,11 @@ def fetch_recbole_wheel(release: MovieLensRelease, home: Path, say: Reporter) ->
 #: sequence as ``sources=`` to the loaders (an empty one never downloads).
 SOURCES: tuple[Source, ...] = (
     Source("Downloading the official {zip_name} from GroupLens", fetch_grouplens),
-    Source("Fetching the copy inside the RecBole 1.2.1 wheel with pip", fetch_recbole_wheel, frozenset({"ml-100k"})),
+    Source(
+        "Fetching the copy inside the RecBole 1.2.1 wheel with pip",
+        fetch_recbole_wheel,
+        frozenset({"ml-100k"}),
+    ),
 )
 
 
@@ -370,9 +396,13 @@ def load_movielens(
     if not download_if_missing:
         raise FileNotFoundError(
             _where_to_put_files(
-                release, home,
-                tried=[f"the cache: {home} holds no {release.name} (download_if_missing=False, so nothing was downloaded)"],
-            )  # fmt: skip
+                release,
+                home,
+                tried=[
+                    f"the cache: {home} holds no {release.name} "
+                    "(download_if_missing=False, so nothing was downloaded)"
+                ],
+            )
         )
     failures = []
     for source in sources:
@@ -388,7 +418,9 @@ def load_movielens(
         data = read_release(release, folder, genome=genome)
         say(f"{release.title} verified and cached in {folder}")
         return data
-    raise FileNotFoundError(_where_to_put_files(release, home, tried=failures or ["no source has this release"]))
+    raise FileNotFoundError(
+        _where_to_put_files(release, home, tried=failures or ["no source has this release"])
+    )
 
 
 def load_movielens_100k(
@@ -410,9 +442,13 @@ def load_movielens_100k(
         1..5), 943 users, 1,682 films.
     """
     data = load_movielens(
-        "ml-100k", data_dir=data_dir, data_home=data_home, download_if_missing=download_if_missing,
-        sources=sources, report=report,
-    )  # fmt: skip
+        "ml-100k",
+        data_dir=data_dir,
+        data_home=data_home,
+        download_if_missing=download_if_missing,
+        sources=sources,
+        report=report,
+    )
     assert isinstance(data, MovieLens100K)
     return data
 
@@ -451,7 +487,10 @@ def _subfolders(folder: FileLike) -> list[FileLike]:
         found = [p for p in folder.iterdir() if p.is_dir()]
     except OSError:
         return []
-    return sorted((p for p in found if p.name != "__MACOSX" and not p.name.startswith(".")), key=lambda p: p.name)
+    return sorted(
+        (p for p in found if p.name != "__MACOSX" and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
 
 
 def _candidates(release: MovieLensRelease, where: FileLike) -> list[FileLike]:
@@ -460,12 +499,19 @@ def _candidates(release: MovieLensRelease, where: FileLike) -> list[FileLike]:
     release's official folder (ML-20M, ML-25M and ml-latest-small share their file names)."""
     named = where / release.folder
     others = {r.folder for r in RELEASES.values() if r.name != release.name}
-    return [where, named, named / release.folder, *(p for p in _subfolders(where) if p.name not in others)]
+    return [
+        where,
+        named,
+        named / release.folder,
+        *(p for p in _subfolders(where) if p.name not in others),
+    ]
 
 
 def _find_cached(release: MovieLensRelease, home: Path) -> Path | None:
     """The cache holds a release in its official folder (and ML-100K also in RecBole's)."""
-    folders = [home / release.folder] + ([home / RECBOLE_CACHE] if release.layout == "ml-100k" else [])
+    folders = [home / release.folder] + (
+        [home / RECBOLE_CACHE] if release.layout == "ml-100k" else []
+    )
     return next((folder for folder in folders if _holds_release(folder, release)), None)
 
 
@@ -502,12 +548,14 @@ def find_release(release: str | MovieLensRelease, where: str | os.PathLike) -> F
             roots.append(zipfile.Path(archive))
     elif where.is_file():
         raise DataFileNotFoundError(
-            where, f"is a file, not a folder or a zip; give the folder holding {release.title}'s "
-            f"files ({', '.join(release.files)}) or its zip."
-        )  # fmt: skip
+            where,
+            f"is a file, not a folder or a zip; give the folder holding {release.title}'s "
+            f"files ({', '.join(release.files)}) or its zip.",
+        )
     else:
         raise DataFileNotFoundError(
-            where, f"is not a folder; it should hold {release.title}'s files ({_files_phrase(release)})."
+            where,
+            f"is not a folder; it should hold {release.title}'s files ({_files_phrase(release)}).",
         )
     for root in roots:
         for candidate in _candidates(release, root):
@@ -518,7 +566,11 @@ def find_release(release: str | MovieLensRelease, where: str | os.PathLike) -> F
 
 def _files_phrase(release: MovieLensRelease) -> str:
     phrase = ", ".join(release.files)
-    return f"{phrase}; or RecBole's {', '.join(RECBOLE_FILES)}" if release.layout == "ml-100k" else phrase
+    return (
+        f"{phrase}; or RecBole's {', '.join(RECBOLE_FILES)}"
+        if release.layout == "ml-100k"
+        else phrase
+    )
 
 
 def _not_there(release: MovieLensRelease, roots: list[FileLike]) -> str:
@@ -539,10 +591,16 @@ def _not_there(release: MovieLensRelease, roots: list[FileLike]) -> str:
     except OSError:
         present = []
     listing = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
-    return f"{problem} The folder holds {listing or 'nothing'}." if present else f"{problem} The folder is empty."
+    return (
+        f"{problem} The folder holds {listing or 'nothing'}."
+        if present
+        else f"{problem} The folder is empty."
+    )
 
 
-def read_release(release: str | MovieLensRelease, folder: FileLike, *, genome: bool = False) -> MovieLens:
+def read_release(
+    release: str | MovieLensRelease, folder: FileLike, *, genome: bool = False
+) -> MovieLens:
     """Read and verify a release from the folder holding its files (see :func:`find_release`).
 
     Raises:
@@ -554,13 +612,20 @@ def read_release(release: str | MovieLensRelease, folder: FileLike, *, genome: b
     source = str(folder)
     if release.layout == "ml-100k":
         if _holds_files(folder, release.files):
-            users, items = read_official_users(folder / "u.user"), read_official_items(folder / "u.item")
+            users, items = (
+                read_official_users(folder / "u.user"),
+                read_official_items(folder / "u.item"),
+            )
             ratings = read_official_ratings(folder / "u.data")
         else:
-            users, items = read_recbole_users(folder / "ml-100k.user"), read_recbole_items(folder / "ml-100k.item")
+            users, items = (
+                read_recbole_users(folder / "ml-100k.user"),
+                read_recbole_items(folder / "ml-100k.item"),
+            )
             ratings = read_recbole_ratings(folder / "ml-100k.inter")
-        data: MovieLens = MovieLens100K(release=release.name, ratings=ratings, users=users, items=items,
-                                        source=source)  # fmt: skip
+        data: MovieLens = MovieLens100K(
+            release=release.name, ratings=ratings, users=users, items=items, source=source
+        )
     elif release.layout == "dat":
         data = MovieLens(
             release=release.name,
@@ -576,9 +641,10 @@ def read_release(release: str | MovieLensRelease, folder: FileLike, *, genome: b
             for name in release.genome_files:
                 if not (folder / name).is_file():
                     raise DataFileNotFoundError(
-                        folder / name, "file not found. The April 2015 edition of ml-20m had no genome "
-                        "files: download the current zip again, or load without genome=True."
-                    )  # fmt: skip
+                        folder / name,
+                        "file not found. The April 2015 edition of ml-20m had no genome "
+                        "files: download the current zip again, or load without genome=True.",
+                    )
             genome_scores = read_genome_scores(folder / "genome-scores.csv")
             genome_tags = read_genome_tags(folder / "genome-tags.csv")
         data = MovieLens(
@@ -636,19 +702,33 @@ def verify_movielens(data: MovieLens, release: str | MovieLensRelease | None = N
         ("films" if release.layout != "ml-100k" else "items", counts.items, len(data.items)),
         ("tags", counts.tags, None if data.tags is None else len(data.tags)),
         ("links", counts.links, None if data.links is None else len(data.links)),
-        ("genome tags", counts.genome_tags, None if data.genome_tags is None else len(data.genome_tags)),
-        ("genome scores", counts.genome_scores, None if data.genome_scores is None else len(data.genome_scores)),
+        (
+            "genome tags",
+            counts.genome_tags,
+            None if data.genome_tags is None else len(data.genome_tags),
+        ),
+        (
+            "genome scores",
+            counts.genome_scores,
+            None if data.genome_scores is None else len(data.genome_scores),
+        ),
     ]
     if data.users is not None:
         checks.append(("users who rated", counts.users, found_users))
     for what, expected, found in checks:
         if expected is not None and found is not None and found != expected:
             raise DataFormatError(
-                source, f"expected {expected:,} {what} in {release.title}, found {found:,}." + _other_release(data, release)
+                source,
+                f"expected {expected:,} {what} in {release.title}, found {found:,}."
+                + _other_release(data, release),
             )
-    if release.layout == "ml-100k" and not np.array_equal(data.items.index, np.arange(1, counts.items + 1)):
+    if release.layout == "ml-100k" and not np.array_equal(
+        data.items.index, np.arange(1, counts.items + 1)
+    ):
         raise DataFormatError(source, f"item ids are not exactly 1..{counts.items}.")
-    if data.users is not None and not np.array_equal(data.users.index, np.arange(1, counts.users + 1)):
+    if data.users is not None and not np.array_equal(
+        data.users.index, np.arange(1, counts.users + 1)
+    ):
         raise DataFormatError(source, f"user ids are not exactly 1..{counts.users}.")
     for column, table, what in (("user_id", data.users, "users"), ("item_id", data.items, "films")):
         if table is None:
@@ -675,11 +755,16 @@ def _other_release(data: MovieLens, release: MovieLensRelease) -> str:
     other = release_by_ratings_count(len(data.ratings))
     if other is not None and f"({release.name})" not in other:
         name = re.search(r"\((ml-[^)]+)\)", other)
-        load = f" load it with load_movielens('{name.group(1)}', data_dir=...)" if name else " it cannot be loaded"
+        load = (
+            f" load it with load_movielens('{name.group(1)}', data_dir=...)"
+            if name
+            else " it cannot be loaded"
+        )
         return f" These are the counts of {other}:{load}."
     if not release.stable:
         return (
-            f" GroupLens regenerates {release.name} from time to time; this loader knows the edition "
+            f" GroupLens regenerates {release.name} from time to time; this loader knows "
+            "the edition "
             f"of the README it was written from."
         )
     return ""

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import zipfile
 from collections.abc import Sequence
 
@@ -69,7 +68,15 @@ GENRES = (
 )  # fmt: skip
 
 #: ML-1M's age groups: the code in ``users.dat`` -> the group it stands for.
-ML1M_AGE_GROUPS = {1: "Under 18", 18: "18-24", 25: "25-34", 35: "35-44", 45: "45-49", 50: "50-55", 56: "56+"}
+ML1M_AGE_GROUPS = {
+    1: "Under 18",
+    18: "18-24",
+    25: "25-34",
+    35: "35-44",
+    45: "45-49",
+    50: "50-55",
+    56: "56+",
+}
 
 #: ML-1M's occupation codes (``users.dat``) -> names, from its README.
 ML1M_OCCUPATIONS = (
@@ -92,7 +99,9 @@ TAG_ID = NumberColumn("tag id", minimum=1)
 
 
 def _ratings(path: PathLike, fields: Sequence[Field], **options) -> pd.DataFrame:
-    no_rows = "the file has a header but no ratings." if options["header"] else "the file has no ratings."
+    no_rows = (
+        "the file has a header but no ratings." if options["header"] else "the file has no ratings."
+    )
     frame, lines = read_number_table(path, fields, no_rows=no_rows, **options)
     check_no_duplicate_pairs(frame, source=as_file(path), first_line=lines)
     return frame
@@ -100,7 +109,10 @@ def _ratings(path: PathLike, fields: Sequence[Field], **options) -> pd.DataFrame
 
 def _rating_fields(keys: Sequence[str | int], rating: NumberColumn) -> list[Field]:
     columns = (USER_ID, ITEM_ID, rating, TIMESTAMP)
-    return [Field(k, n, c) for k, n, c in zip(keys, ("user_id", "item_id", "rating", "timestamp"), columns)]
+    return [
+        Field(k, n, c)
+        for k, n, c in zip(keys, ("user_id", "item_id", "rating", "timestamp"), columns)
+    ]
 
 
 # --- ML-100K ---------------------------------------------------------------------------
@@ -108,8 +120,14 @@ def _rating_fields(keys: Sequence[str | int], rating: NumberColumn) -> list[Fiel
 
 def read_official_ratings(path: PathLike) -> pd.DataFrame:
     """Read GroupLens ``u.data``: tab-separated user, item, rating (1..5), timestamp; no header."""
-    return _ratings(path, _rating_fields(range(4), WHOLE_STARS), sep="\t", header=False, width=4,
-                    quoting=csv.QUOTE_NONE)  # fmt: skip
+    return _ratings(
+        path,
+        _rating_fields(range(4), WHOLE_STARS),
+        sep="\t",
+        header=False,
+        width=4,
+        quoting=csv.QUOTE_NONE,
+    )
 
 
 def read_official_users(path: PathLike) -> pd.DataFrame:
@@ -130,7 +148,12 @@ def read_official_items(path: PathLike) -> pd.DataFrame:
     """
     path = as_file(path)
     table = read_text_table(
-        path, sep="|", header=False, width=5 + len(GENRES), encoding=LATIN1_OR_UTF8, quoting=csv.QUOTE_NONE
+        path,
+        sep="|",
+        header=False,
+        width=5 + len(GENRES),
+        encoding=LATIN1_OR_UTF8,
+        quoting=csv.QUOTE_NONE,
     )
     t, lines = table.rows, table.lines
     item_ids = parse_integer_column(t[0], name="item id", source=path, first_line=lines, minimum=1)
@@ -152,7 +175,8 @@ def read_official_items(path: PathLike) -> pd.DataFrame:
         row, col = np.argwhere(bad)[0]
         raise DataFormatError(
             path,
-            f"genre flag {GENRES[col]!r} (field {6 + col}) is {flags.iat[row, col]!r}; it must be 0 or 1.",
+            f"genre flag {GENRES[col]!r} (field {6 + col}) is {flags.iat[row, col]!r}; "
+            "it must be 0 or 1.",
             line=int(lines[row]),
         )
     genres = [tuple(g for g, flag in zip(GENRES, row) if flag == "1") for row in flags.to_numpy()]
@@ -160,21 +184,38 @@ def read_official_items(path: PathLike) -> pd.DataFrame:
 
 
 def read_recbole_ratings(path: PathLike) -> pd.DataFrame:
-    """Read RecBole's ``ml-100k.inter``: typed header ``user_id:token  item_id:token  rating:float  timestamp:float``."""
+    """Read RecBole's ``ml-100k.inter``: tab-separated, with a typed header
+    ``user_id:token  item_id:token  rating:float  timestamp:float``."""
     keys = ("user_id", "item_id", "rating", "timestamp")
-    return _ratings(path, _rating_fields(keys, WHOLE_STARS), sep="\t", header=True, quoting=csv.QUOTE_NONE,
-                    rename_header=_recbole_name)  # fmt: skip
+    return _ratings(
+        path,
+        _rating_fields(keys, WHOLE_STARS),
+        sep="\t",
+        header=True,
+        quoting=csv.QUOTE_NONE,
+        rename_header=_recbole_name,
+    )
 
 
 def read_recbole_users(path: PathLike) -> pd.DataFrame:
     """Read RecBole's ``ml-100k.user``: user_id, age, gender, occupation, zip_code."""
-    table = _read_recbole(path, ("user_id", "age", "gender", "occupation", "zip_code"), what="users")
+    table = _read_recbole(
+        path, ("user_id", "age", "gender", "occupation", "zip_code"), what="users"
+    )
     t = table.rows
-    return _users_frame(t["user_id"], t["age"], t["gender"], t["occupation"], t["zip_code"], as_file(path), table.lines)
+    return _users_frame(
+        t["user_id"],
+        t["age"],
+        t["gender"],
+        t["occupation"],
+        t["zip_code"],
+        as_file(path),
+        table.lines,
+    )
 
 
 def read_recbole_items(path: PathLike) -> pd.DataFrame:
-    """Read RecBole's ``ml-100k.item``: item_id, movie_title, release_year, class (space-separated genres).
+    """Read RecBole's ``ml-100k.item``: item_id, movie_title, release_year, class (genres).
 
     RecBole's copy writes its own titles (item 267 is ``"unkonwn"``) and has
     two non-numeric release years (``"unkonwn"`` for item 267 and ``"V"`` for
@@ -184,7 +225,9 @@ def read_recbole_items(path: PathLike) -> pd.DataFrame:
     path = as_file(path)
     table = _read_recbole(path, ("item_id", "movie_title", "release_year", "class"), what="items")
     t, lines = table.rows, table.lines
-    item_ids = parse_integer_column(t["item_id"], name="item id", source=path, first_line=lines, minimum=1)
+    item_ids = parse_integer_column(
+        t["item_id"], name="item id", source=path, first_line=lines, minimum=1
+    )
     years = pd.to_numeric(t["release_year"].str.strip(), errors="coerce")
     years = years.where(years == np.round(years)).astype("Int64")
     genres = []
@@ -193,10 +236,14 @@ def read_recbole_items(path: PathLike) -> pd.DataFrame:
         unknown = [g for g in names if g not in GENRES]
         if unknown:
             raise DataFormatError(
-                path, f"unknown genre {unknown[0]!r}; the genres are {', '.join(GENRES)}.", line=int(lines[row])
+                path,
+                f"unknown genre {unknown[0]!r}; the genres are {', '.join(GENRES)}.",
+                line=int(lines[row]),
             )
         genres.append(tuple(g for g in GENRES if g in names))
-    return _items_frame(item_ids, t["movie_title"].str.strip(), years, genres, path, lines, flag_genres=GENRES)
+    return _items_frame(
+        item_ids, t["movie_title"].str.strip(), years, genres, path, lines, flag_genres=GENRES
+    )
 
 
 def _recbole_name(name: str) -> str:
@@ -206,7 +253,7 @@ def _recbole_name(name: str) -> str:
 def _read_recbole(path: PathLike, required: tuple[str, ...], what: str) -> TextTable:
     table = read_text_table(path, sep="\t", header=True, quoting=csv.QUOTE_NONE)
     names = [_recbole_name(name) for name in table.header]
-    require_columns(names, required, source=as_file(path))
+    require_columns(names, required, source=as_file(path), sep="\t")
     if table.rows.empty:
         raise DataFormatError(as_file(path), f"the file has a header but no {what}.")
     return table._replace(header=names, rows=table.rows.set_axis(names, axis=1))
@@ -223,8 +270,14 @@ def read_dat_ratings(path: PathLike, *, half_stars: bool) -> pd.DataFrame:
         half_stars: Ratings are 0.5..5 in half stars (ML-10M) rather than 1..5 (ML-1M).
     """
     rating = HALF_STARS if half_stars else WHOLE_STARS
-    return _ratings(path, _rating_fields(range(4), rating), sep="::", header=False, width=4,
-                    quoting=csv.QUOTE_NONE)  # fmt: skip
+    return _ratings(
+        path,
+        _rating_fields(range(4), rating),
+        sep="::",
+        header=False,
+        width=4,
+        quoting=csv.QUOTE_NONE,
+    )
 
 
 def read_dat_users(path: PathLike) -> pd.DataFrame:
@@ -235,7 +288,9 @@ def read_dat_users(path: PathLike) -> pd.DataFrame:
     (:data:`ML1M_OCCUPATIONS`).
     """
     path = as_file(path)
-    table = read_text_table(path, sep="::", header=False, width=5, encoding=LATIN1_OR_UTF8, quoting=csv.QUOTE_NONE)
+    table = read_text_table(
+        path, sep="::", header=False, width=5, encoding=LATIN1_OR_UTF8, quoting=csv.QUOTE_NONE
+    )
     t, lines = table.rows, table.lines
     ages = parse_integer_column(t[2], name="age", source=path, first_line=lines)
     bad_age = ~np.isin(ages, list(ML1M_AGE_GROUPS))
@@ -243,17 +298,25 @@ def read_dat_users(path: PathLike) -> pd.DataFrame:
         row = int(np.flatnonzero(bad_age)[0])
         raise DataFormatError(
             path,
-            f"age {t[2].iloc[row].strip()!r} is not an age-group code ({', '.join(map(str, ML1M_AGE_GROUPS))}).",
+            f"age {t[2].iloc[row].strip()!r} is not an age-group code "
+            f"({', '.join(map(str, ML1M_AGE_GROUPS))}).",
             line=int(lines[row]),
         )
     codes = parse_integer_column(
-        t[3], name="occupation", source=path, first_line=lines, minimum=0, maximum=len(ML1M_OCCUPATIONS) - 1
+        t[3],
+        name="occupation",
+        source=path,
+        first_line=lines,
+        minimum=0,
+        maximum=len(ML1M_OCCUPATIONS) - 1,
     )
     occupations = pd.Series(np.asarray(ML1M_OCCUPATIONS, dtype=object)[codes])
     return _users_frame(t[0], pd.Series(ages.astype(str)), t[1], occupations, t[4], path, lines)
 
 
-def _read_dat_lines(path: FileLike, pattern: str, layout: str, encoding) -> tuple[pd.DataFrame, np.ndarray]:
+def _read_dat_lines(
+    path: FileLike, pattern: str, layout: str, encoding
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Split each non-blank line of a ``.dat`` file with a regular expression (vectorised).
 
     The free-text field may itself hold ``::`` (the pattern anchors the others),
@@ -284,8 +347,12 @@ def read_dat_movies(path: PathLike) -> pd.DataFrame:
     ML-1M's file is Latin-1; a file that is valid UTF-8 is read as UTF-8.
     """
     path = as_file(path)
-    parts, lines = _read_dat_lines(path, r"^\s*([^:]*)::(.*)::([^:]*)$", "'MovieID::Title::Genres'", LATIN1_OR_UTF8)
-    item_ids = parse_integer_column(parts[0], name="item id", source=path, first_line=lines, minimum=1)
+    parts, lines = _read_dat_lines(
+        path, r"^\s*([^:]*)::(.*)::([^:]*)$", "'MovieID::Title::Genres'", LATIN1_OR_UTF8
+    )
+    item_ids = parse_integer_column(
+        parts[0], name="item id", source=path, first_line=lines, minimum=1
+    )
     return _titled_items(item_ids, parts[1], parts[2], path, lines)
 
 
@@ -293,7 +360,10 @@ def read_dat_tags(path: PathLike) -> pd.DataFrame:
     """Read ML-10M's ``tags.dat``: ``UserID::MovieID::Tag::Timestamp``, no header."""
     path = as_file(path)
     parts, lines = _read_dat_lines(
-        path, r"^\s*([^:]*)::([^:]*)::(.*)::([^:]*?)\s*$", "'UserID::MovieID::Tag::Timestamp'", LATIN1_OR_UTF8
+        path,
+        r"^\s*([^:]*)::([^:]*)::(.*)::([^:]*?)\s*$",
+        "'UserID::MovieID::Tag::Timestamp'",
+        LATIN1_OR_UTF8,
     )
     return _tags_frame(parts[0], parts[1], parts[2], parts[3], path, lines)
 
@@ -304,7 +374,12 @@ def read_dat_tags(path: PathLike) -> pd.DataFrame:
 def read_csv_ratings(path: PathLike, *, half_stars: bool = True) -> pd.DataFrame:
     """Read a MovieLens ``ratings.csv``: header ``userId,movieId,rating,timestamp``, half stars."""
     rating = HALF_STARS if half_stars else WHOLE_STARS
-    return _ratings(path, _rating_fields(("userId", "movieId", "rating", "timestamp"), rating), sep=",", header=True)
+    return _ratings(
+        path,
+        _rating_fields(("userId", "movieId", "rating", "timestamp"), rating),
+        sep=",",
+        header=True,
+    )
 
 
 def _read_csv(path: PathLike, required: tuple[str, ...], what: str) -> TextTable:
@@ -316,11 +391,13 @@ def _read_csv(path: PathLike, required: tuple[str, ...], what: str) -> TextTable
 
 
 def read_csv_movies(path: PathLike) -> pd.DataFrame:
-    """Read a MovieLens ``movies.csv``: ``movieId,title,genres`` (UTF-8; titles with commas quoted)."""
+    """Read a MovieLens ``movies.csv``: ``movieId,title,genres`` (UTF-8; commas quoted)."""
     path = as_file(path)
     table = _read_csv(path, ("movieId", "title", "genres"), "films")
     t, lines = table.rows, table.lines
-    item_ids = parse_integer_column(t["movieId"], name="item id", source=path, first_line=lines, minimum=1)
+    item_ids = parse_integer_column(
+        t["movieId"], name="item id", source=path, first_line=lines, minimum=1
+    )
     return _titled_items(item_ids, t["title"], t["genres"], path, lines)
 
 
@@ -337,7 +414,9 @@ def read_csv_links(path: PathLike) -> pd.DataFrame:
     path = as_file(path)
     table = _read_csv(path, ("movieId", "imdbId", "tmdbId"), "links")
     t, lines = table.rows, table.lines
-    item_ids = parse_integer_column(t["movieId"], name="item id", source=path, first_line=lines, minimum=1)
+    item_ids = parse_integer_column(
+        t["movieId"], name="item id", source=path, first_line=lines, minimum=1
+    )
     check_unique_ids(item_ids, name="item id", source=path, first_line=lines)
 
     def optional(raw: pd.Series, name: str) -> pd.api.extensions.ExtensionArray:
@@ -366,15 +445,21 @@ def read_genome_scores(path: PathLike) -> pd.DataFrame:
             (every genome film with every genome tag, once).
     """
     path = as_file(path)
-    fields = [Field("movieId", "item_id", ITEM_ID), Field("tagId", "tag_id", TAG_ID),
-              Field("relevance", "relevance", RELEVANCE)]  # fmt: skip
-    frame, lines = read_number_table(path, fields, sep=",", header=True, no_rows="the file has a header but no scores.")
+    fields = [
+        Field("movieId", "item_id", ITEM_ID),
+        Field("tagId", "tag_id", TAG_ID),
+        Field("relevance", "relevance", RELEVANCE),
+    ]
+    frame, lines = read_number_table(
+        path, fields, sep=",", header=True, no_rows="the file has a header but no scores."
+    )
     same = duplicate_pair_rows(frame["item_id"].to_numpy(), frame["tag_id"].to_numpy())
     if same is not None:
         raise DataFormatError(
             path,
-            f"film {frame['item_id'].iat[same[0]]} has a score for tag {frame['tag_id'].iat[same[0]]} more "
-            f"than once (lines {', '.join(str(lines[r]) for r in same)}).",
+            f"film {frame['item_id'].iat[same[0]]} has a score for tag "
+            f"{frame['tag_id'].iat[same[0]]} more than once "
+            f"(lines {', '.join(str(lines[r]) for r in same)}).",
             line=int(lines[same[1]]),
         )
     n_films, n_tags = frame["item_id"].nunique(), frame["tag_id"].nunique()
@@ -392,15 +477,21 @@ def read_genome_tags(path: PathLike) -> pd.DataFrame:
     path = as_file(path)
     table = _read_csv(path, ("tagId", "tag"), "tags")
     t, lines = table.rows, table.lines
-    tag_ids = parse_integer_column(t["tagId"], name="tag id", source=path, first_line=lines, minimum=1)
+    tag_ids = parse_integer_column(
+        t["tagId"], name="tag id", source=path, first_line=lines, minimum=1
+    )
     check_unique_ids(tag_ids, name="tag id", source=path, first_line=lines)
-    return pd.DataFrame({"tag": t["tag"].to_numpy()}, index=pd.Index(tag_ids, name="tag_id")).sort_index()
+    return pd.DataFrame(
+        {"tag": t["tag"].to_numpy()}, index=pd.Index(tag_ids, name="tag_id")
+    ).sort_index()
 
 
-# --- frames ----------------------------------------------------------------------------------------
+# --- frames --------------------------------------------------------------------------------
 
 
-def _users_frame(ids, ages, genders, occupations, zips, path: FileLike, lines: np.ndarray) -> pd.DataFrame:
+def _users_frame(
+    ids, ages, genders, occupations, zips, path: FileLike, lines: np.ndarray
+) -> pd.DataFrame:
     user_ids = parse_integer_column(ids, name="user id", source=path, first_line=lines, minimum=1)
     check_unique_ids(user_ids, name="user id", source=path, first_line=lines)
     frame = pd.DataFrame(
@@ -424,7 +515,7 @@ def _users_frame(ids, ages, genders, occupations, zips, path: FileLike, lines: n
 def _titled_items(
     item_ids: np.ndarray, titles: pd.Series, genres: pd.Series, path: FileLike, lines: np.ndarray
 ) -> pd.DataFrame:
-    """Items of ML-1M and later: the year is the title's trailing ``(YYYY)``; genres are ``|``-separated."""
+    """Items of ML-1M and later: the year ends the title, ``(YYYY)``; genres are ``|``-separated."""
     titles = titles.astype(str).str.strip()
     years = pd.to_numeric(titles.str.extract(_YEAR_IN_TITLE)[0], errors="coerce").astype("Int64")
     names = genres.astype(str).str.strip()
@@ -432,8 +523,10 @@ def _titled_items(
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         raise DataFormatError(
-            path, f"the genres of film {item_ids[row]} are empty (expected e.g. 'Comedy|Drama' or "
-            f"'{NO_GENRES}').", line=int(lines[row])
+            path,
+            f"the genres of film {item_ids[row]} are empty (expected e.g. 'Comedy|Drama' or "
+            f"'{NO_GENRES}').",
+            line=int(lines[row]),
         )
     genre_tuples = [() if text == NO_GENRES else tuple(text.split("|")) for text in names]
     stripped = titles.str.replace(_YEAR_IN_TITLE, "", regex=True).str.strip()
@@ -451,7 +544,11 @@ def _items_frame(
 ) -> pd.DataFrame:
     check_unique_ids(item_ids, name="item id", source=path, first_line=lines)
     frame = pd.DataFrame(
-        {"title": titles.to_numpy(), "release_year": pd.array(years, dtype="Int64"), "genres": genres},
+        {
+            "title": titles.to_numpy(),
+            "release_year": pd.array(years, dtype="Int64"),
+            "genres": genres,
+        },
         index=pd.Index(item_ids, name="item_id"),
     )
     for genre in flag_genres:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_ref.data.errors import DataFormatError
+from recsys_ref.data.identify import describe_text
 from recsys_ref.data.textfiles import (
     FileLike,
     NumberColumn,
@@ -127,7 +128,15 @@ def read_number_table(
     if not header and width is None:
         raise ValueError("width is required for a file without a header.")
     file = as_file(path)
-    layout = _layout(file, fields, sep=sep, header=header, width=width, quoting=quoting, rename_header=rename_header)
+    layout = _layout(
+        file,
+        fields,
+        sep=sep,
+        header=header,
+        width=width,
+        quoting=quoting,
+        rename_header=rename_header,
+    )
     if not layout.body.strip():
         raise DataFormatError(file, no_rows)
     try:
@@ -139,15 +148,24 @@ def read_number_table(
 def _layout(file: FileLike, fields, *, sep, header, width, quoting, rename_header) -> _Layout:
     raw = read_file_bytes(file)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or not raw.isascii():
-        raw = decode_text(raw, file).encode("utf-8")  # raises on bytes that are not UTF-8, naming the line
+        raw = decode_text(raw, file).encode(
+            "utf-8"
+        )  # raises on bytes that are not UTF-8, naming the line
     raw = raw.removeprefix(codecs.BOM_UTF8)
+    kind = describe_text(raw[:100_000].decode("utf-8", "replace"))
+    if kind is not None:
+        raise DataFormatError(file, kind)
     if b"\n" not in raw and b"\r" in raw:
         raw = raw.replace(b"\r", b"\n")  # old Mac line ends
     delimiter = sep
     if sep == "::":
         if b"\x1f" in raw:
             line = raw.count(b"\n", 0, raw.index(b"\x1f")) + 1
-            raise DataFormatError(file, "the control character 0x1f is not allowed in a '::'-separated file.", line=line)
+            raise DataFormatError(
+                file,
+                "the control character 0x1f is not allowed in a '::'-separated file.",
+                line=line,
+            )
         raw, delimiter = raw.replace(b"::", b"\x1f"), "\x1f"
     if not header:
         return _Layout(raw, 1, delimiter, width, [int(f.key) for f in fields])
@@ -164,18 +182,28 @@ def _layout(file: FileLike, fields, *, sep, header, width, quoting, rename_heade
     _check_header(names, file)
     if width is not None and len(names) != width:
         _wrong_width(file, line, width, len(names), sep, names, first=True)
-    require_columns(names, tuple(str(f.key) for f in fields), source=file)
-    return _Layout(raw[end + 1 :], line + 1, delimiter, len(names), [names.index(str(f.key)) for f in fields])
+    require_columns(names, tuple(str(f.key) for f in fields), source=file, sep=sep)
+    return _Layout(
+        raw[end + 1 :], line + 1, delimiter, len(names), [names.index(str(f.key)) for f in fields]
+    )
 
 
 def _read(body: bytes, layout: _Layout, quoting: int, **options):
     return pd.read_csv(
-        io.BytesIO(body), sep=layout.sep, header=None, names=list(range(layout.width)),
-        skip_blank_lines=False, quoting=quoting, engine="c", **options,
-    )  # fmt: skip
+        io.BytesIO(body),
+        sep=layout.sep,
+        header=None,
+        names=list(range(layout.width)),
+        skip_blank_lines=False,
+        quoting=quoting,
+        engine="c",
+        **options,
+    )
 
 
-def _first_pass(layout: _Layout, fields: Sequence[Field], quoting: int) -> tuple[pd.DataFrame, np.ndarray]:
+def _first_pass(
+    layout: _Layout, fields: Sequence[Field], quoting: int
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Parse everything as float64; any NaN (an empty value, a short or blank line) or invalid
     value sends the file to the second pass."""
     try:
@@ -203,40 +231,61 @@ def _second_pass(
     state = {"first_data_line": None}
     row = 0  # body lines done
     while True:
-        reader = _read(layout.body, layout, quoting, dtype=np.float64, chunksize=CHUNK_ROWS, skiprows=row)
+        reader = _read(
+            layout.body, layout, quoting, dtype=np.float64, chunksize=CHUNK_ROWS, skiprows=row
+        )
         try:
             for chunk in reader:
                 lines = layout.first_line + row + np.arange(len(chunk))
                 values = {f.name: chunk[p].to_numpy() for f, p in zip(fields, layout.positions)}
-                if not chunk.isna().to_numpy().any() and all(f.column.accepts(values[f.name]) for f in fields):
+                if not chunk.isna().to_numpy().any() and all(
+                    f.column.accepts(values[f.name]) for f in fields
+                ):
                     if len(chunk) and state["first_data_line"] is None:
                         state["first_data_line"] = int(lines[0])
                     for f in fields:
                         parts[f.name].append(f.column.convert(values[f.name]))
                     kept.append(lines)
                 else:
-                    _check_text_rows(file, layout, fields, quoting, sep, row, len(chunk), parts, kept, state)
+                    _check_text_rows(
+                        file, layout, fields, quoting, sep, row, len(chunk), parts, kept, state
+                    )
                 row += len(chunk)
             break
         except (ValueError, pd.errors.ParserError):
             # This chunk holds a value that is not a number, or a line that is too long:
             # read it as text, which raises the exact error (or, if it is fine, move on).
-            row += _check_text_rows(file, layout, fields, quoting, sep, row, CHUNK_ROWS, parts, kept, state)
+            row += _check_text_rows(
+                file, layout, fields, quoting, sep, row, CHUNK_ROWS, parts, kept, state
+            )
     lines = np.concatenate(kept) if kept else np.zeros(0, np.int64)
-    frame = pd.DataFrame({name: np.concatenate(arrays) if arrays else np.zeros(0) for name, arrays in parts.items()})
+    frame = pd.DataFrame(
+        {name: np.concatenate(arrays) if arrays else np.zeros(0) for name, arrays in parts.items()}
+    )
     return frame, lines
 
 
 def _check_text_rows(file, layout, fields, quoting, sep, row, n_rows, parts, kept, state) -> int:
-    """Read body lines ``row .. row + n_rows - 1`` as text and check them; return how many were read."""
+    """Read body lines ``row .. row + n_rows - 1`` as text and check them; return how many
+    were read."""
     try:
-        chunk = _read(layout.body, layout, quoting, dtype=str, na_filter=False, skiprows=row, nrows=n_rows)
+        chunk = _read(
+            layout.body, layout, quoting, dtype=str, na_filter=False, skiprows=row, nrows=n_rows
+        )
     except pd.errors.ParserError as error:
         found = re.search(r"line (\d+)", str(error))
         if found is None:
             raise DataFormatError(file, f"cannot be split into fields: {error}.") from None
         bad = int(found.group(1))  # the 1-based body line with too many fields
-        before = _read(layout.body, layout, quoting, dtype=str, na_filter=False, skiprows=row, nrows=bad - 1 - row)
+        before = _read(
+            layout.body,
+            layout,
+            quoting,
+            dtype=str,
+            na_filter=False,
+            skiprows=row,
+            nrows=bad - 1 - row,
+        )
         _check_chunk(file, layout, fields, before, row, parts, kept, state, sep)
         _raise_width(file, layout, layout.first_line + bad - 1, sep, state)
     _check_chunk(file, layout, fields, chunk, row, parts, kept, state, sep)
@@ -246,7 +295,11 @@ def _check_text_rows(file, layout, fields, quoting, sep, row, n_rows, parts, kep
 def _check_chunk(file, layout, fields, chunk, row, parts, kept, state, sep) -> None:
     values = chunk.to_numpy(dtype=object)
     lines = layout.first_line + row + np.arange(len(chunk))
-    blank = (values == "").all(axis=1) if values.size else np.zeros(len(chunk), bool)
+    blank = np.zeros(len(chunk), bool)
+    if values.size:
+        blank = (values[:, 1:] == "").all(axis=1) & (
+            pd.Series(values[:, 0]).str.strip() == ""
+        ).to_numpy()
     if blank.any():  # a line of empty fields ("\t\t\t") is not blank: find and flag it
         for i in np.flatnonzero(blank):
             if layout.line_text(int(lines[i])).strip():

@@ -142,26 +142,33 @@ def read_ratings_matrix_csv(path: str | os.PathLike) -> pd.DataFrame:
         if all(_is_unnamed(name) or name in USER_ID_COLUMNS for name in index_names):
             raise DataFormatError(
                 path,
-                f"the first {n_index} columns ({', '.join(repr(n) for n in index_names)}) are all index "
-                "columns: pandas added one each time the file was read and written again without "
-                "index=False. Write the matrix once with to_csv() (or write_ratings_matrix_csv).",
+                f"the first {n_index} columns ({', '.join(repr(n) for n in index_names)}) are all "
+                "index columns: pandas added one each time the file was read and written again "
+                "without index=False. Write the matrix once with to_csv() (or write_ratings_matrix_csv).",
                 line=1,
             )
+    hint = describe_first_line(",".join(header))
+    hint = f" {hint}" if hint else ""
     if n_index == 1 and not (_is_unnamed(header[0]) or header[0] in USER_ID_COLUMNS):
-        hint = describe_first_line(",".join(header), Path(path).name)
         raise DataFormatError(
             path,
-            f"the first column should be the unnamed user id column (or {', '.join(USER_ID_COLUMNS)}), "
-            f"found {header[0]!r}." + (f" {hint}" if hint else ""),
+            "the first column should be the unnamed user id column "
+            f"(or {', '.join(USER_ID_COLUMNS)}), found {header[0]!r}.{hint}",
             line=1,
         )
     field_of: dict[int, int] = {}  # movie id -> its field number in the header
     for field, name in enumerate(header[min(n_index, 1) :], start=min(n_index, 1) + 1):
         if not _is_movie_id(name):
-            raise DataFormatError(path, f"column {name!r} is not a movie id (expected an integer >= 1).", line=1)
+            raise DataFormatError(
+                path, f"column {name!r} is not a movie id (expected an integer >= 1).{hint}", line=1
+            )
         movie = int(name.strip())
         if movie in field_of:
-            raise DataFormatError(path, f"movie {movie} has two columns (fields {field_of[movie]} and {field}).", line=1)
+            raise DataFormatError(
+                path,
+                f"movie {movie} has two columns (fields {field_of[movie]} and {field}).",
+                line=1,
+            )
         field_of[movie] = field
     movie_ids = list(field_of)
     if rows.empty:
@@ -182,22 +189,27 @@ def read_ratings_matrix_csv(path: str | os.PathLike) -> pd.DataFrame:
         finite = np.isfinite(values)
         if not missing.any() and finite.all() and (values != np.round(values)).mean() > 0.5:
             problem += (
-                " Every cell is filled, mostly with fractions: this looks like a matrix of predicted "
-                "ratings (such as the notebook's answer_ratings.csv), not of observed ones."
+                " Every cell is filled, mostly with fractions: this looks like a matrix of "
+                "predicted ratings (such as the notebook's answer_ratings.csv), not of observed "
+                "ones."
             )
         raise DataFormatError(path, problem, line=int(table.lines[row]))
     values[missing] = np.nan
     return pd.DataFrame(values, index=pd.Index(user_ids), columns=movie_ids)
 
 
-def _matrix_user_ids(rows: pd.DataFrame, header: list[str], n_index: int, path, lines: np.ndarray) -> np.ndarray:
+def _matrix_user_ids(
+    rows: pd.DataFrame, header: list[str], n_index: int, path, lines: np.ndarray
+) -> np.ndarray:
     """The user id of each row of a ``ratings_mat.csv`` (see :func:`read_ratings_matrix_csv`)."""
     positions = np.arange(1, len(rows) + 1, dtype=np.int64)
     if n_index == 0:
         return positions
     raw = rows.iloc[:, 0]
     if _is_unnamed(header[0]):
-        numbers = parse_integer_column(raw, name="user id", source=path, first_line=lines, minimum=0)
+        numbers = parse_integer_column(
+            raw, name="user id", source=path, first_line=lines, minimum=0
+        )
         if np.array_equal(numbers, positions - 1):
             return positions  # pandas' default index: row numbers, which the notebook deletes
         if (numbers == 0).any():
@@ -210,13 +222,15 @@ def _matrix_user_ids(rows: pd.DataFrame, header: list[str], n_index: int, path, 
             )
         user_ids = numbers
     else:
-        user_ids = parse_integer_column(raw, name="user id", source=path, first_line=lines, minimum=1)
+        user_ids = parse_integer_column(
+            raw, name="user id", source=path, first_line=lines, minimum=1
+        )
     check_unique_ids(user_ids, name="user id", source=path, first_line=lines)
     return user_ids
 
 
 def write_ratings_matrix_csv(matrix: pd.DataFrame, path: str | Path) -> None:
-    """Write a users x movies frame (``NaN`` = not rated) as the original notebook's ``ratings_mat.csv``.
+    """Write a users x movies frame (``NaN`` = not rated) as the notebook's ``ratings_mat.csv``.
 
     The index (user ids) is written as the first, unnamed column, whatever
     its name; missing ratings are written as ``-1``, the original notebook's marker.
@@ -225,7 +239,7 @@ def write_ratings_matrix_csv(matrix: pd.DataFrame, path: str | Path) -> None:
 
 
 def ratings_to_matrix(ratings: pd.DataFrame, n_users: int, n_items: int) -> pd.DataFrame:
-    """Pivot a ratings frame into the original notebook's dense users x movies frame (``NaN`` = not rated).
+    """Pivot a ratings frame into the notebook's dense users x movies frame (``NaN`` = not rated).
 
     Rows are user ids ``1..n_users``, columns item ids ``1..n_items``.
 

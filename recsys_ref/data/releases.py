@@ -127,7 +127,13 @@ class MovieLensRelease:
 
 
 def _release(
-    name: str, title: str, folder: str, layout: Layout, files: tuple[str, ...], known_hash: str | None, **kw
+    name: str,
+    title: str,
+    folder: str,
+    layout: Layout,
+    files: tuple[str, ...],
+    known_hash: str | None,
+    **kw,
 ) -> MovieLensRelease:
     zip_name = f"{name}.zip"
     return MovieLensRelease(
@@ -151,47 +157,90 @@ RELEASES: Mapping[str, MovieLensRelease] = MappingProxyType(
         r.name: r
         for r in (
             _release(
-                "ml-100k", "MovieLens 100K", "ml-100k", "ml-100k", ("u.data", "u.user", "u.item"),
+                "ml-100k",
+                "MovieLens 100K",
+                "ml-100k",
+                "ml-100k",
+                ("u.data", "u.user", "u.item"),
                 "md5:0e33842e24a9c977be4e0107933c0723",
-                half_stars=False, has_users=True, counts=Counts(ratings=100_000, users=943, items=1_682),
+                half_stars=False,
+                has_users=True,
+                counts=Counts(ratings=100_000, users=943, items=1_682),
                 ratings_sha256="d0366dc73dcd6c6620782fc3436fc07a4a003fe17c863aee0829c53db6a8f574",
             ),
             _release(
-                "ml-1m", "MovieLens 1M", "ml-1m", "dat", ("ratings.dat", "users.dat", "movies.dat"),
+                "ml-1m",
+                "MovieLens 1M",
+                "ml-1m",
+                "dat",
+                ("ratings.dat", "users.dat", "movies.dat"),
                 "md5:c4d9eecfca2ab87c1945afe126590906",
-                half_stars=False, has_users=True, counts=Counts(ratings=1_000_209, users=6_040, items=3_883),
+                half_stars=False,
+                has_users=True,
+                counts=Counts(ratings=1_000_209, users=6_040, items=3_883),
             ),
             _release(
-                "ml-10m", "MovieLens 10M", "ml-10M100K", "dat", ("ratings.dat", "movies.dat", "tags.dat"),
+                "ml-10m",
+                "MovieLens 10M",
+                "ml-10M100K",
+                "dat",
+                ("ratings.dat", "movies.dat", "tags.dat"),
                 "md5:ce571fd55effeba0271552578f2648bd",
-                half_stars=True, has_users=False,
+                half_stars=True,
+                has_users=False,
                 counts=Counts(ratings=10_000_054, users=69_878, items=10_681, tags=95_580),
             ),
             _release(
-                "ml-20m", "MovieLens 20M", "ml-20m", "csv", _CSV_FILES,
+                "ml-20m",
+                "MovieLens 20M",
+                "ml-20m",
+                "csv",
+                _CSV_FILES,
                 "md5:cd245b17a1ae2cc31bb14903e1204af3",
-                half_stars=True, has_users=False,
+                half_stars=True,
+                has_users=False,
                 counts=Counts(
-                    ratings=20_000_263, users=138_493, items=27_278, tags=465_564, links=27_278,
-                    genome_tags=1_128, genome_scores=11_709_768,
+                    ratings=20_000_263,
+                    users=138_493,
+                    items=27_278,
+                    tags=465_564,
+                    links=27_278,
+                    genome_tags=1_128,
+                    genome_scores=11_709_768,
                 ),
             ),
             _release(
-                "ml-25m", "MovieLens 25M", "ml-25m", "csv", _CSV_FILES,
+                "ml-25m",
+                "MovieLens 25M",
+                "ml-25m",
+                "csv",
+                _CSV_FILES,
                 "md5:6b51fb2759a8657d3bfcbfc42b592ada",
-                half_stars=True, has_users=False,
+                half_stars=True,
+                has_users=False,
                 counts=Counts(
-                    ratings=25_000_095, users=162_541, items=62_423, tags=1_093_360, links=62_423,
-                    genome_tags=1_128, genome_scores=15_584_448,
+                    ratings=25_000_095,
+                    users=162_541,
+                    items=62_423,
+                    tags=1_093_360,
+                    links=62_423,
+                    genome_tags=1_128,
+                    genome_scores=15_584_448,
                 ),
             ),
             _release(
                 # No fixed checksum: GroupLens regenerates "latest" releases, and we found
                 # no published MD5 of the current zip to pin. The loader fetches the
                 # ml-latest-small.zip.md5 that GroupLens serves beside the zip and checks that.
-                "ml-latest-small", "MovieLens Latest Small (September 2018)", "ml-latest-small", "csv",
-                _CSV_FILES, None,
-                half_stars=True, has_users=False, stable=False,
+                "ml-latest-small",
+                "MovieLens Latest Small (September 2018)",
+                "ml-latest-small",
+                "csv",
+                _CSV_FILES,
+                None,
+                half_stars=True,
+                has_users=False,
+                stable=False,
                 counts=Counts(ratings=100_836, users=610, items=9_742, tags=3_683, links=9_742),
             ),
         )
@@ -200,7 +249,9 @@ RELEASES: Mapping[str, MovieLensRelease] = MappingProxyType(
 
 #: The pooch registry: official zip name -> checksum (``None``: checked against the
 #: ``.md5`` GroupLens publishes beside the zip).
-REGISTRY: Mapping[str, str | None] = MappingProxyType({r.zip_name: r.known_hash for r in RELEASES.values()})
+REGISTRY: Mapping[str, str | None] = MappingProxyType(
+    {r.zip_name: r.known_hash for r in RELEASES.values()}
+)
 
 #: The official URL of every zip in :data:`REGISTRY`.
 URLS: Mapping[str, str] = MappingProxyType({r.zip_name: r.url for r in RELEASES.values()})
@@ -231,4 +282,6 @@ def get_release(release: str | MovieLensRelease) -> MovieLensRelease:
         return RELEASES[key]
     if not key.startswith("ml-") and f"ml-{key}" in RELEASES:
         return RELEASES[f"ml-{key}"]
-    raise ValueError(f"unknown MovieLens release {release!r}; the releases are {', '.join(RELEASES)}.")
+    raise ValueError(
+        f"unknown MovieLens release {release!r}; the releases are {', '.join(RELEASES)}."
+    )

@@ -32,7 +32,7 @@ import csv
 import io
 import os
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -96,7 +96,10 @@ def read_file_bytes(path: str | os.PathLike | zipfile.Path) -> bytes:
     raw = file.read_bytes()
     if not raw.strip():
         raise DataFormatError(
-            file, "the file is empty (zero bytes)." if not raw else "the file is empty (only blank lines)."
+            file,
+            "the file is empty (zero bytes)."
+            if not raw
+            else "the file is empty (only blank lines).",
         )
     binary = describe_binary(raw)
     if binary is not None:
@@ -104,7 +107,9 @@ def read_file_bytes(path: str | os.PathLike | zipfile.Path) -> bytes:
     return raw
 
 
-def decode_text(raw: bytes, source: str | os.PathLike | zipfile.Path, encoding: str | Sequence[str] = "utf-8") -> str:
+def decode_text(
+    raw: bytes, source: str | os.PathLike | zipfile.Path, encoding: str | Sequence[str] = "utf-8"
+) -> str:
     """Decode a file's bytes, trying each encoding in turn.
 
     A UTF-8 byte-order mark is dropped; a UTF-16 one means UTF-16, whatever
@@ -120,7 +125,9 @@ def decode_text(raw: bytes, source: str | os.PathLike | zipfile.Path, encoding: 
             text = raw.decode("utf-16")
         except UnicodeDecodeError as error:
             raise DataFormatError(
-                source, f"the file starts with a UTF-16 byte-order mark but is not UTF-16 text ({error.reason})."
+                source,
+                "the file starts with a UTF-16 byte-order mark but is not UTF-16 text "
+                f"({error.reason}).",
             ) from None
     else:
         raw = raw.removeprefix(codecs.BOM_UTF8)
@@ -136,8 +143,9 @@ def decode_text(raw: bytes, source: str | os.PathLike | zipfile.Path, encoding: 
             hint = ""
             if codecs.lookup(name).name == "utf-8":
                 hint = (
-                    " The file is in another encoding (probably Latin-1 or Windows-1252, as Excel and "
-                    "some editors save text): save it again as UTF-8 (in Excel: 'CSV UTF-8')."
+                    " The file is in another encoding (probably Latin-1 or Windows-1252, as "
+                    "Excel and some editors save text): save it again as UTF-8 "
+                    "(in Excel: 'CSV UTF-8')."
                 )
             raise DataFormatError(
                 source,
@@ -183,7 +191,11 @@ def read_text_table(
             or has a line with the wrong number of fields (with its line
             number, and what the file looks like when its first line is wrong).
     """
-    chunks = list(_iter_text_chunks(path, sep=sep, header=header, width=width, encoding=encoding, quoting=quoting))
+    chunks = list(
+        _iter_text_chunks(
+            path, sep=sep, header=header, width=width, encoding=encoding, quoting=quoting
+        )
+    )
     if len(chunks) == 1:
         return chunks[0]
     rows = pd.concat([c.rows for c in chunks], ignore_index=True)
@@ -200,16 +212,22 @@ def _iter_text_chunks(
     quoting: int,
     chunk_rows: int | None = None,
 ) -> Iterator[TextTable]:
-    """:func:`read_text_table` in chunks of ``chunk_rows`` rows (at least one chunk, maybe empty)."""
+    """:func:`read_text_table` in chunks of ``chunk_rows`` rows (at least one chunk)."""
     file = as_file(path)
     text = decode_text(read_file_bytes(file), file, encoding)
     delimiter = sep
     if sep == "::":
         if _UNIT_SEPARATOR in text:
             line = text.count("\n", 0, text.index(_UNIT_SEPARATOR)) + 1
-            raise DataFormatError(file, "the control character 0x1f is not allowed in a '::'-separated file.", line=line)
+            raise DataFormatError(
+                file,
+                "the control character 0x1f is not allowed in a '::'-separated file.",
+                line=line,
+            )
         text, delimiter = text.replace("::", _UNIT_SEPARATOR), _UNIT_SEPARATOR
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting, strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting, strict=True
+    )
     names: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -253,13 +271,23 @@ def _check_header(names: list[str], path: FileLike) -> None:
     for position, name in enumerate(names, start=1):
         if name in seen:
             raise DataFormatError(
-                path, f"column {name!r} appears twice in the header (fields {seen[name]} and {position}).", line=1
+                path,
+                f"column {name!r} appears twice in the header "
+                f"(fields {seen[name]} and {position}).",
+                line=1,
             )
         seen[name] = position
 
 
 def _wrong_width(
-    path: FileLike, line: int, expected: int, found: int, sep: str, fields: list[str], *, first: bool
+    path: FileLike,
+    line: int,
+    expected: int,
+    found: int,
+    sep: str,
+    fields: list[str],
+    *,
+    first: bool,
 ) -> None:
     kind = _SEPARATOR_NAMES.get(sep, repr(sep))
     problem = f"expected {expected} {kind}-separated fields, found {found}."
@@ -268,7 +296,9 @@ def _wrong_width(
         for other in (";", "\t", ",", "|", "::"):
             if other != sep and len(text.split(other)) == expected:
                 problem += f" The line is separated by {_PLURALS[other]}, not {_PLURALS[sep]}" + (
-                    " (as Excel writes CSV in some languages: save it as 'CSV UTF-8')." if other == ";" else "."
+                    " (as Excel writes CSV in some languages: save it as 'CSV UTF-8')."
+                    if other == ";"
+                    else "."
                 )
                 break
     if first:
@@ -324,7 +354,11 @@ class NumberColumn:
 
     def accepts(self, numbers: np.ndarray) -> bool:
         """Whether every value of a float array is valid (the fast path; no message)."""
-        if not np.isfinite(numbers).all() or self._off_step(numbers).any() or self._out_of_range(numbers).any():
+        if (
+            not np.isfinite(numbers).all()
+            or self._off_step(numbers).any()
+            or self._out_of_range(numbers).any()
+        ):
             return False
         return not (self.whole and (np.abs(numbers) >= _LARGEST_EXACT).any())
 
@@ -342,7 +376,9 @@ class NumberColumn:
             return f"from {low:g} to {high:g} in steps of {self.step:g}"
         return f">= {low:g}" if low is not None else f"<= {high:g}"
 
-    def parse(self, raw: pd.Series, *, source: str | os.PathLike | zipfile.Path, first_line: Lines) -> np.ndarray:
+    def parse(
+        self, raw: pd.Series, *, source: str | os.PathLike | zipfile.Path, first_line: Lines
+    ) -> np.ndarray:
         """Parse a text column, naming the first bad line.
 
         Surrounding spaces are ignored, and a whole number written as a float
@@ -375,12 +411,16 @@ class NumberColumn:
         if off_step.any():
             row = _first(off_step)
             what = "a whole number" if self.whole else f"a multiple of {self.step:g}"
-            raise DataFormatError(source, f"{name} {text.iloc[row]!r} is not {what}.", line=int(lines[row]))
+            raise DataFormatError(
+                source, f"{name} {text.iloc[row]!r} is not {what}.", line=int(lines[row])
+            )
         if self.whole:
             too_large = np.abs(numbers) >= _LARGEST_EXACT
             if too_large.any():
                 row = _first(too_large)
-                raise DataFormatError(source, f"{name} {text.iloc[row]!r} is too large.", line=int(lines[row]))
+                raise DataFormatError(
+                    source, f"{name} {text.iloc[row]!r} is too large.", line=int(lines[row])
+                )
         out_of_range = self._out_of_range(numbers)
         if out_of_range.any():
             row = _first(out_of_range)
@@ -497,7 +537,9 @@ def duplicate_pair_rows(users: np.ndarray, items: np.ndarray) -> np.ndarray | No
     return rows[(users[rows] == users[rows[0]]) & (items[rows] == items[rows[0]])]
 
 
-def check_no_duplicate_pairs(frame: pd.DataFrame, *, source: str | os.PathLike | zipfile.Path, first_line: Lines) -> None:
+def check_no_duplicate_pairs(
+    frame: pd.DataFrame, *, source: str | os.PathLike | zipfile.Path, first_line: Lines
+) -> None:
     """Raise if any (user_id, item_id) pair occurs twice, naming every line it is on."""
     same = duplicate_pair_rows(frame["user_id"].to_numpy(), frame["item_id"].to_numpy())
     if same is None:
@@ -512,7 +554,9 @@ def check_no_duplicate_pairs(frame: pd.DataFrame, *, source: str | os.PathLike |
     )
 
 
-def check_unique_ids(ids: np.ndarray, *, name: str, source: str | os.PathLike | zipfile.Path, first_line: Lines) -> None:
+def check_unique_ids(
+    ids: np.ndarray, *, name: str, source: str | os.PathLike | zipfile.Path, first_line: Lines
+) -> None:
     """Raise if an id occurs twice, naming the id and both lines."""
     duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
     if not duplicated.any():
@@ -522,26 +566,52 @@ def check_unique_ids(ids: np.ndarray, *, name: str, source: str | os.PathLike | 
     same = rows[ids[rows] == ids[rows[0]]]
     raise DataFormatError(
         source,
-        f"{name} {ids[rows[0]]} appears more than once (lines {', '.join(str(lines[r]) for r in same)}).",
+        f"{name} {ids[rows[0]]} appears more than once "
+        f"(lines {', '.join(str(lines[r]) for r in same)}).",
         line=int(lines[same[1]]),
     )
 
 
-def require_columns(present: list[str], required: tuple[str, ...], *, source: str | os.PathLike | zipfile.Path) -> None:
+def require_columns(
+    present: list[str],
+    required: tuple[str, ...],
+    *,
+    source: str | os.PathLike | zipfile.Path,
+    sep: str = ",",
+) -> None:
     """Raise if any required column is missing from a header, listing both.
 
-    When the header is that of another known file (MovieLens', the original
-    notebook's), the message says which and how to read it.
+    When the header is split by another separator than ``sep``, or is that of
+    another known file (MovieLens', the original notebook's), the message says
+    so and what to do.
     """
     missing = [c for c in required if c not in present]
     if missing:
         has = ", ".join(repr(c) for c in present) or "no columns"
-        problem = f"missing column(s) {', '.join(missing)}; the header has {has} but needs {', '.join(required)}."
+        problem = (
+            f"missing column(s) {', '.join(missing)}; the header has {has} "
+            f"but needs {', '.join(required)}."
+        )
+        if len(present) == 1:
+            for other in (";", "\t", ",", "|"):
+                if other != sep and set(required) <= {
+                    name.strip() for name in present[0].split(other)
+                }:
+                    problem += (
+                        f" The header is separated by {_PLURALS[other]}, not {_PLURALS[sep]}"
+                        + (
+                            " (as Excel writes CSV in some languages: save it as 'CSV UTF-8')."
+                            if other == ";"
+                            else "."
+                        )
+                    )
         hint = describe_first_line(",".join(present))
         raise DataFormatError(source, problem + (" " + hint if hint else ""), line=1)
 
 
-def check_ids_in_matrix(ratings: pd.DataFrame, n_users: int, n_items: int, *, source: str = "ratings frame") -> None:
+def check_ids_in_matrix(
+    ratings: pd.DataFrame, n_users: int, n_items: int, *, source: str = "ratings frame"
+) -> None:
     """Raise if a ``user_id``/``item_id`` falls outside ``1..n_users``/``1..n_items``,
     or a user-item pair occurs twice (it would silently overwrite the other)."""
     for column, size, what in (("user_id", n_users, "n_users"), ("item_id", n_items, "n_items")):
@@ -558,6 +628,7 @@ def check_ids_in_matrix(ratings: pd.DataFrame, n_users: int, n_items: int, *, so
     if same is not None:
         raise DataFormatError(
             source,
-            f"user {ratings['user_id'].iat[same[0]]} rated item {ratings['item_id'].iat[same[0]]} more than "
-            f"once (rows {', '.join(str(r) for r in same)}); a matrix cell holds one rating.",
+            f"user {ratings['user_id'].iat[same[0]]} rated item {ratings['item_id'].iat[same[0]]} "
+            f"more than once (rows {', '.join(str(r) for r in same)}); "
+            "a matrix cell holds one rating.",
         )

@@ -61,17 +61,32 @@ TAGS = (
 )  # fmt: skip
 
 #: (film, imdbId as written, tmdbId as written; empty = unknown)
-LINKS = {1: ("0114709", "862"), 2: ("0106753", ""), 5: ("0112346", "9087"), 32: ("0105946", "1399"),
-         260: ("0076759", "11"), 999: ("0053181", "56958")}  # fmt: skip
+LINKS = {
+    1: ("0114709", "862"),
+    2: ("0106753", ""),
+    5: ("0112346", "9087"),
+    32: ("0105946", "1399"),
+    260: ("0076759", "11"),
+    999: ("0053181", "56958"),
+}
 
 GENOME_TAGS = ((1, "007"), (2, "classic"))
 GENOME_FILMS = (1, 260)
 
 #: ML-1M users: (user, gender, age-group code, occupation code, zip code)
-ML1M_USERS = ((1, "F", 1, 10, "48067"), (2, "M", 56, 16, "70072"), (3, "M", 25, 15, "55117"), (4, "F", 45, 7, "02460"))
+ML1M_USERS = (
+    (1, "F", 1, 10, "48067"),
+    (2, "M", 56, 16, "70072"),
+    (3, "M", 25, 15, "55117"),
+    (4, "F", 45, 7, "02460"),
+)
 #: ML-100K users: (user, age, gender, occupation, zip code)
-ML100K_USERS = ((1, 24, "M", "technician", "85711"), (2, 53, "F", "other", "94043"), (3, 23, "M", "writer", "T8H1N"),
-                (4, 33, "F", "other", "15213"))  # fmt: skip
+ML100K_USERS = (
+    (1, 24, "M", "technician", "85711"),
+    (2, 53, "F", "other", "94043"),
+    (3, 23, "M", "writer", "T8H1N"),
+    (4, 33, "F", "other", "15213"),
+)
 
 ML100K_GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
@@ -115,8 +130,9 @@ def _csv_field(text: str) -> str:
     return f'"{text}"' if "," in text or '"' in text else text
 
 
-def write_release(name: str, root: Path, *, crlf: bool = False, bom: bool = False,
-                  encoding: str | None = None) -> Fixture:  # fmt: skip
+def write_release(
+    name: str, root: Path, *, crlf: bool = False, bom: bool = False, encoding: str | None = None
+) -> Fixture:
     """Write release ``name``'s tiny fixture into ``root/<official folder>``.
 
     Args:
@@ -141,8 +157,18 @@ def write_release(name: str, root: Path, *, crlf: bool = False, bom: bool = Fals
     counts = {"ratings": len(ratings), "users": len({u for u, *_ in ratings}), "items": len(films)}
 
     if official.layout == "ml-100k":
-        _write(folder / "u.data", [f"{u}\t{i}\t{r:.0f}\t{t}" for u, i, r, t in ratings], encoding="ascii", **options)
-        _write(folder / "u.user", ["|".join(map(str, row)) for row in ML100K_USERS], encoding="ascii", **options)
+        _write(
+            folder / "u.data",
+            [f"{u}\t{i}\t{r:.0f}\t{t}" for u, i, r, t in ratings],
+            encoding="ascii",
+            **options,
+        )
+        _write(
+            folder / "u.user",
+            ["|".join(map(str, row)) for row in ML100K_USERS],
+            encoding="ascii",
+            **options,
+        )
         items = []
         for film, title, genres in films:
             year = title[-5:-1] if title.endswith(")") else ""
@@ -150,52 +176,119 @@ def write_release(name: str, root: Path, *, crlf: bool = False, bom: bool = Fals
             flags = "|".join("1" if g in genres.split("|") else "0" for g in ML100K_GENRES)
             items.append(f"{film}|{title}|{date}||http://us.imdb.com/M/title-exact?{film}|{flags}")
         _write(folder / "u.item", items, encoding=encoding or "latin-1", **options)
-        _write(folder / "u.genre", [f"{g}|{k}" for k, g in enumerate(ML100K_GENRES)], encoding="ascii", **options)
-        _write(folder / "README", ["SUMMARY & USAGE LICENSE (a fixture)"], encoding="ascii", **options)
+        _write(
+            folder / "u.genre",
+            [f"{g}|{k}" for k, g in enumerate(ML100K_GENRES)],
+            encoding="ascii",
+            **options,
+        )
+        _write(
+            folder / "README", ["SUMMARY & USAGE LICENSE (a fixture)"], encoding="ascii", **options
+        )
     elif official.layout == "dat":
         rating_text = (lambda r: f"{r:g}") if half else (lambda r: f"{r:.0f}")
-        _write(folder / "ratings.dat", [f"{u}::{i}::{rating_text(r)}::{t}" for u, i, r, t in ratings],
-               encoding="ascii", **options)  # fmt: skip
-        genre_text = (lambda g: g) if name == "ml-10m" else (lambda g: g.replace("(no genres listed)", "Documentary"))
-        _write(folder / "movies.dat", [f"{f}::{t}::{genre_text(g)}" for f, t, g in films],
-               encoding=encoding or ("latin-1" if name == "ml-1m" else "utf-8"), **options)  # fmt: skip
+        _write(
+            folder / "ratings.dat",
+            [f"{u}::{i}::{rating_text(r)}::{t}" for u, i, r, t in ratings],
+            encoding="ascii",
+            **options,
+        )
+        genre_text = (
+            (lambda g: g)
+            if name == "ml-10m"
+            else (lambda g: g.replace("(no genres listed)", "Documentary"))
+        )
+        _write(
+            folder / "movies.dat",
+            [f"{f}::{t}::{genre_text(g)}" for f, t, g in films],
+            encoding=encoding or ("latin-1" if name == "ml-1m" else "utf-8"),
+            **options,
+        )
         if official.has_users:
-            _write(folder / "users.dat", ["::".join(map(str, row)) for row in ML1M_USERS], encoding="ascii", **options)
+            _write(
+                folder / "users.dat",
+                ["::".join(map(str, row)) for row in ML1M_USERS],
+                encoding="ascii",
+                **options,
+            )
             _write(folder / "README", ["SUMMARY (a fixture)"], encoding="ascii", **options)
         else:
-            _write(folder / "tags.dat", [f"{u}::{i}::{tag}::{t}" for u, i, tag, t in TAGS],
-                   encoding=encoding or "utf-8", **options)  # fmt: skip
-            _write(folder / "README.html", ["<html><body>MovieLens 10M (a fixture)</body></html>"], encoding="ascii",
-                   **options)  # fmt: skip
+            _write(
+                folder / "tags.dat",
+                [f"{u}::{i}::{tag}::{t}" for u, i, tag, t in TAGS],
+                encoding=encoding or "utf-8",
+                **options,
+            )
+            _write(
+                folder / "README.html",
+                ["<html><body>MovieLens 10M (a fixture)</body></html>"],
+                encoding="ascii",
+                **options,
+            )
             counts["tags"] = len(TAGS)
         if not official.has_users:
             counts["users"] = len({u for u, *_ in ratings})
     else:
         text = encoding or "utf-8"
-        _write(folder / "ratings.csv", ["userId,movieId,rating,timestamp"]
-               + [f"{u},{i},{r:.1f},{t}" for u, i, r, t in ratings], encoding="ascii", **options)  # fmt: skip
-        _write(folder / "movies.csv", ["movieId,title,genres"] + [f"{f},{_csv_field(t)},{g}" for f, t, g in films],
-               encoding=text, **options)  # fmt: skip
-        _write(folder / "tags.csv", ["userId,movieId,tag,timestamp"]
-               + [f"{u},{i},{_csv_field(tag)},{t}" for u, i, tag, t in TAGS], encoding=text, **options)  # fmt: skip
-        _write(folder / "links.csv", ["movieId,imdbId,tmdbId"] + [f"{f},{LINKS[f][0]},{LINKS[f][1]}" for f, *_ in films],
-               encoding="ascii", **options)  # fmt: skip
+        _write(
+            folder / "ratings.csv",
+            ["userId,movieId,rating,timestamp"]
+            + [f"{u},{i},{r:.1f},{t}" for u, i, r, t in ratings],
+            encoding="ascii",
+            **options,
+        )
+        _write(
+            folder / "movies.csv",
+            ["movieId,title,genres"] + [f"{f},{_csv_field(t)},{g}" for f, t, g in films],
+            encoding=text,
+            **options,
+        )
+        _write(
+            folder / "tags.csv",
+            ["userId,movieId,tag,timestamp"]
+            + [f"{u},{i},{_csv_field(tag)},{t}" for u, i, tag, t in TAGS],
+            encoding=text,
+            **options,
+        )
+        _write(
+            folder / "links.csv",
+            ["movieId,imdbId,tmdbId"] + [f"{f},{LINKS[f][0]},{LINKS[f][1]}" for f, *_ in films],
+            encoding="ascii",
+            **options,
+        )
         _write(folder / "README.txt", [f"Summary: {name} (a fixture)"], encoding="ascii", **options)
         counts.update(tags=len(TAGS), links=len(films))
         if official.genome_files:
-            scores = [f"{f},{tag},{0.025 + 0.5 * k / len(GENOME_FILMS):.5f}" for k, f in enumerate(GENOME_FILMS)
-                      for tag, _ in GENOME_TAGS]  # fmt: skip
-            _write(folder / "genome-scores.csv", ["movieId,tagId,relevance", *scores], encoding="ascii", **options)
-            _write(folder / "genome-tags.csv", ["tagId,tag"] + [f"{t},{n}" for t, n in GENOME_TAGS],
-                   encoding="ascii", **options)  # fmt: skip
+            scores = [
+                f"{f},{tag},{0.025 + 0.5 * k / len(GENOME_FILMS):.5f}"
+                for k, f in enumerate(GENOME_FILMS)
+                for tag, _ in GENOME_TAGS
+            ]
+            _write(
+                folder / "genome-scores.csv",
+                ["movieId,tagId,relevance", *scores],
+                encoding="ascii",
+                **options,
+            )
+            _write(
+                folder / "genome-tags.csv",
+                ["tagId,tag"] + [f"{t},{n}" for t, n in GENOME_TAGS],
+                encoding="ascii",
+                **options,
+            )
             counts.update(genome_tags=len(GENOME_TAGS), genome_scores=len(scores))
 
     release = dataclasses.replace(official, counts=Counts(**counts), ratings_sha256=None)
     frame = pd.DataFrame(ratings, columns=["user_id", "item_id", "rating", "timestamp"])
     frame = frame.astype({"user_id": np.int64, "item_id": np.int64, "timestamp": np.int64})
     frame["rating"] = frame["rating"].astype(np.float64 if half else np.int64)
-    titles = {f: t.rsplit(" (", 1)[0] if t.endswith(")") and t[-5:-1].isdigit() else t for f, t, _ in films}
-    years = {f: int(t[-5:-1]) if t.endswith(")") and t[-5:-1].isdigit() else None for f, t, _ in films}
+    titles = {
+        f: t.rsplit(" (", 1)[0] if t.endswith(")") and t[-5:-1].isdigit() else t
+        for f, t, _ in films
+    }
+    years = {
+        f: int(t[-5:-1]) if t.endswith(")") and t[-5:-1].isdigit() else None for f, t, _ in films
+    }
     genres = {}
     for f, _, g in films:
         if official.layout == "dat" and name == "ml-1m":
@@ -215,7 +308,9 @@ def zip_release(fixture: Fixture, path: Path) -> Path:
 
 def with_zip_checksum(fixture: Fixture, zip_path: Path) -> MovieLensRelease:
     """The fixture's release, with ``known_hash`` the MD5 of ``zip_path``."""
-    return dataclasses.replace(fixture.release, known_hash="md5:" + hashlib.md5(zip_path.read_bytes()).hexdigest())
+    return dataclasses.replace(
+        fixture.release, known_hash="md5:" + hashlib.md5(zip_path.read_bytes()).hexdigest()
+    )
 
 
 def serve(files: dict[str, Path]):
@@ -241,16 +336,26 @@ def main(argv: list[str]) -> None:
         fixture = write_release(name, root / "folders")
         files = ", ".join(sorted(p.name for p in fixture.folder.iterdir()))
         print(f"{name}: {fixture.folder} ({files})")
-        data = load_movielens(fixture.release, data_dir=fixture.folder, genome=bool(fixture.release.genome_files))
+        data = load_movielens(
+            fixture.release, data_dir=fixture.folder, genome=bool(fixture.release.genome_files)
+        )
         print("  folder:   " + summary(data))
         archive = zip_release(fixture, root / fixture.release.zip_name)
         release = with_zip_checksum(fixture, archive)
-        source = Source("the fixture zip", functools.partial(fetch_grouplens, downloader=serve({release.url: archive})))
+        source = Source(
+            "the fixture zip",
+            functools.partial(fetch_grouplens, downloader=serve({release.url: archive})),
+        )
         data = load_movielens(release, data_home=root / "cache", sources=(source,), report=None)
         print(f"  download: {summary(data)} [{release.zip_name} {release.known_hash}]")
         first = data.items.iloc[:3]
-        print("  items:    " + "; ".join(f"{i}: {r.title} ({r.release_year}) {'|'.join(r.genres)}"
-                                         for i, r in first.iterrows()))  # fmt: skip
+        print(
+            "  items:    "
+            + "; ".join(
+                f"{i}: {r.title} ({r.release_year}) {'|'.join(r.genres)}"
+                for i, r in first.iterrows()
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,10 @@ U_ITEM = (
 )  # written in Latin-1, like the real u.item
 
 INTER = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n" + U_DATA
-RB_USER = "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n" + U_USER.replace("|", "\t")
+RB_USER = (
+    "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
+    + U_USER.replace("|", "\t")
+)
 RB_ITEM = (
     "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
     "1\tToy Story\t1995\tAnimation Children's Comedy\n"
@@ -69,7 +72,9 @@ RB_ITEM = (
 )  # written in UTF-8, like RecBole's copy
 
 
-def make_official(folder: Path, *, data: str = U_DATA, user: str = U_USER, item: str = U_ITEM) -> Path:
+def make_official(
+    folder: Path, *, data: str = U_DATA, user: str = U_USER, item: str = U_ITEM
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "u.data").write_text(data, encoding="utf-8", newline="")
     (folder / "u.user").write_text(user, encoding="utf-8", newline="")
@@ -77,7 +82,9 @@ def make_official(folder: Path, *, data: str = U_DATA, user: str = U_USER, item:
     return folder
 
 
-def make_recbole(folder: Path, *, inter: str = INTER, user: str = RB_USER, item: str = RB_ITEM) -> Path:
+def make_recbole(
+    folder: Path, *, inter: str = INTER, user: str = RB_USER, item: str = RB_ITEM
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "ml-100k.inter").write_text(inter, encoding="utf-8", newline="")
     (folder / "ml-100k.user").write_text(user, encoding="utf-8", newline="")
@@ -85,7 +92,9 @@ def make_recbole(folder: Path, *, inter: str = INTER, user: str = RB_USER, item:
     return folder
 
 
-def assert_message(error: pytest.ExceptionInfo, source: Path | str, problem: str, line: int | None) -> None:
+def assert_message(
+    error: pytest.ExceptionInfo, source: Path | str, problem: str, line: int | None
+) -> None:
     """The message is exactly ``<source>[, line <n>]: <problem>``."""
     where = str(source) if line is None else f"{source}, line {line}"
     assert str(error.value) == f"{where}: {problem}"
@@ -100,7 +109,10 @@ def no_fetch(release, home, say):
 
 
 #: Sources that fail the test if the loader tries them.
-NO_NETWORK = (Source("GroupLens (must not be called)", no_fetch), Source("RecBole (must not be called)", no_fetch))
+NO_NETWORK = (
+    Source("GroupLens (must not be called)", no_fetch),
+    Source("RecBole (must not be called)", no_fetch),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -157,18 +169,23 @@ def test_official_and_recbole_tiny_folders_read_the_same(tmp_path):
     recbole = make_recbole(tmp_path / "recbole")
 
     pd.testing.assert_frame_equal(
-        files.read_official_ratings(official / "u.data"), files.read_recbole_ratings(recbole / "ml-100k.inter")
+        files.read_official_ratings(official / "u.data"),
+        files.read_recbole_ratings(recbole / "ml-100k.inter"),
     )
     pd.testing.assert_frame_equal(
-        files.read_official_users(official / "u.user"), files.read_recbole_users(recbole / "ml-100k.user")
+        files.read_official_users(official / "u.user"),
+        files.read_recbole_users(recbole / "ml-100k.user"),
     )
     pd.testing.assert_frame_equal(
-        files.read_official_items(official / "u.item"), files.read_recbole_items(recbole / "ml-100k.item")
+        files.read_official_items(official / "u.item"),
+        files.read_recbole_items(recbole / "ml-100k.item"),
     )
 
 
 def test_recbole_reader_finds_columns_by_name(tmp_path):
-    inter = "timestamp:float\textra:token\titem_id:token\tuser_id:token\trating:float\n7\tz\t2\t1\t4\n"
+    inter = (
+        "timestamp:float\textra:token\titem_id:token\tuser_id:token\trating:float\n7\tz\t2\t1\t4\n"
+    )
     folder = make_recbole(tmp_path, inter=inter)
 
     ratings = files.read_recbole_ratings(folder / "ml-100k.inter")
@@ -216,7 +233,9 @@ def test_official_u_data_comma_separated(tmp_path):
         files.read_official_ratings(folder / "u.data")
 
     assert_message(
-        error, folder / "u.data", "expected 4 tab-separated fields, found 1. The line is separated by commas, not tabs.",
+        error,
+        folder / "u.data",
+        "expected 4 tab-separated fields, found 1. The line is separated by commas, not tabs.",
         line=1,
     )
 
@@ -248,7 +267,9 @@ def test_official_u_data_non_numeric_rating(tmp_path):
     ],
 )
 def test_official_u_data_bad_rating_value(tmp_path, rating, problem):
-    folder = make_official(tmp_path, data=U_DATA.replace("\t1\t881250952", f"\t{rating}\t881250952"))
+    folder = make_official(
+        tmp_path, data=U_DATA.replace("\t1\t881250952", f"\t{rating}\t881250952")
+    )
 
     with pytest.raises(DataFormatError) as error:
         files.read_official_ratings(folder / "u.data")
@@ -262,7 +283,9 @@ def test_official_u_data_negative_timestamp(tmp_path):
     with pytest.raises(DataFormatError) as error:
         files.read_official_ratings(folder / "u.data")
 
-    assert_message(error, folder / "u.data", "timestamp '-5' is out of range: it must be >= 0.", line=5)
+    assert_message(
+        error, folder / "u.data", "timestamp '-5' is out of range: it must be >= 0.", line=5
+    )
 
 
 def test_official_u_data_duplicate_pair_names_both_lines(tmp_path):
@@ -312,7 +335,9 @@ def test_official_user_listed_twice(tmp_path):
     with pytest.raises(DataFormatError) as error:
         files.read_official_users(folder / "u.user")
 
-    assert_message(error, folder / "u.user", "user id 2 appears more than once (lines 2, 4).", line=4)
+    assert_message(
+        error, folder / "u.user", "user id 2 appears more than once (lines 2, 4).", line=4
+    )
 
 
 def test_official_u_user_wrong_number_of_fields(tmp_path):
@@ -335,7 +360,10 @@ def test_official_bad_genre_flag(tmp_path, flag):
         files.read_official_items(folder / "u.item")
 
     assert_message(
-        error, folder / "u.item", f"genre flag 'Comedy' (field 11) is '{flag}'; it must be 0 or 1.", line=4
+        error,
+        folder / "u.item",
+        f"genre flag 'Comedy' (field 11) is '{flag}'; it must be 0 or 1.",
+        line=4,
     )
 
 
@@ -356,7 +384,10 @@ def test_official_bad_release_date(tmp_path):
         files.read_official_items(folder / "u.item")
 
     assert_message(
-        error, folder / "u.item", "release date '1993-01-01' is not a date like '01-Jan-1995' (or empty).", line=2
+        error,
+        folder / "u.item",
+        "release date '1993-01-01' is not a date like '01-Jan-1995' (or empty).",
+        line=2,
     )
 
 
@@ -366,7 +397,9 @@ def test_official_item_listed_twice(tmp_path):
     with pytest.raises(DataFormatError) as error:
         files.read_official_items(folder / "u.item")
 
-    assert_message(error, folder / "u.item", "item id 1 appears more than once (lines 1, 4).", line=4)
+    assert_message(
+        error, folder / "u.item", "item id 1 appears more than once (lines 1, 4).", line=4
+    )
 
 
 # --- RecBole's atomic files: one test per bad input -------------------------------
@@ -450,7 +483,10 @@ def test_recbole_unknown_genre(tmp_path):
         files.read_recbole_items(folder / "ml-100k.item")
 
     assert_message(
-        error, folder / "ml-100k.item", f"unknown genre 'Cartoon'; the genres are {', '.join(GENRES)}.", line=3
+        error,
+        folder / "ml-100k.item",
+        f"unknown genre 'Cartoon'; the genres are {', '.join(GENRES)}.",
+        line=3,
     )
 
 
@@ -511,7 +547,9 @@ def test_data_dir_is_the_only_source_when_given(tmp_path):
     empty.mkdir()
 
     with pytest.raises(FileNotFoundError) as error:
-        load_movielens_100k(data_dir=empty, data_home=tmp_path / "home", sources=NO_NETWORK, report=None)
+        load_movielens_100k(
+            data_dir=empty, data_home=tmp_path / "home", sources=NO_NETWORK, report=None
+        )
 
     assert isinstance(error.value, DataFormatError)
     assert_message(
@@ -547,7 +585,9 @@ def test_data_dir_with_a_malformed_file_reports_that_file(tmp_path):
     assert_message(error, folder / "u.user", "gender '?' must be 'M' or 'F'.", line=2)
 
 
-@pytest.mark.parametrize(("subfolder", "make"), [("ml-100k", make_official), ("recbole-ml-100k", make_recbole)])
+@pytest.mark.parametrize(
+    ("subfolder", "make"), [("ml-100k", make_official), ("recbole-ml-100k", make_recbole)]
+)
 def test_cache_is_found_before_any_download(tmp_path, subfolder, make):
     cached = make(tmp_path / "home" / subfolder)
 
@@ -581,11 +621,16 @@ def test_no_download_and_empty_cache_says_where_to_put_the_files(tmp_path):
     home = tmp_path / "home"
 
     with pytest.raises(FileNotFoundError) as error:
-        load_movielens_100k(data_home=home, download_if_missing=False, sources=NO_NETWORK, report=None)
+        load_movielens_100k(
+            data_home=home, download_if_missing=False, sources=NO_NETWORK, report=None
+        )
 
     message = str(error.value)
     assert message.startswith("MovieLens 100K could not be found or fetched. Tried:\n")
-    assert f"the cache: {home} holds no ml-100k (download_if_missing=False, so nothing was downloaded)" in message
+    assert (
+        f"the cache: {home} holds no ml-100k (download_if_missing=False, so nothing was downloaded)"
+        in message
+    )
     assert message.endswith(
         f"Download {ML100K.url}, unzip it, and either put the folder 'ml-100k' "
         f"(with u.data, u.user, u.item) into {home}, or pass data_dir=<that folder or the zip> "
@@ -594,7 +639,9 @@ def test_no_download_and_empty_cache_says_where_to_put_the_files(tmp_path):
 
 
 #: ML-100K with the tiny folders' counts: what the loader verifies a fetched tiny folder against.
-TINY_100K = dataclasses.replace(ML100K, counts=Counts(ratings=5, users=3, items=3), ratings_sha256=None)
+TINY_100K = dataclasses.replace(
+    ML100K, counts=Counts(ratings=5, users=3, items=3), ratings_sha256=None
+)
 
 
 def test_download_order_grouplens_then_recbole_wheel(tmp_path):
@@ -610,9 +657,15 @@ def test_download_order_grouplens_then_recbole_wheel(tmp_path):
 
     sources = (
         Source("Downloading the official {zip_name} from GroupLens", grouplens_down),
-        Source("Fetching the copy inside the RecBole 1.2.1 wheel with pip", recbole_wheel, frozenset({"ml-100k"})),
+        Source(
+            "Fetching the copy inside the RecBole 1.2.1 wheel with pip",
+            recbole_wheel,
+            frozenset({"ml-100k"}),
+        ),
     )
-    data = load_movielens(TINY_100K, data_home=tmp_path / "home", sources=sources, report=said.append)
+    data = load_movielens(
+        TINY_100K, data_home=tmp_path / "home", sources=sources, report=said.append
+    )
 
     assert calls == ["grouplens", "recbole"]
     assert isinstance(data, MovieLens100K)
@@ -631,7 +684,9 @@ def test_default_sources_are_grouplens_then_the_recbole_wheel_for_ml_100k_only()
 
 
 def test_fetched_data_is_verified(tmp_path):
-    sources = (Source("a fake GroupLens", lambda release, home, say: make_official(home / "ml-100k")),)
+    sources = (
+        Source("a fake GroupLens", lambda release, home, say: make_official(home / "ml-100k")),
+    )
 
     with pytest.raises(DataFormatError) as error:
         load_movielens_100k(data_home=tmp_path / "home", sources=sources, report=None)
@@ -643,7 +698,10 @@ def test_every_source_failing_lists_the_failures_and_where_to_put_the_files(tmp_
     def down(release, home, say):
         raise OSError("offline")
 
-    sources = (Source("Downloading the official {zip_name} from GroupLens", down), Source("Fetching from a mirror", down))
+    sources = (
+        Source("Downloading the official {zip_name} from GroupLens", down),
+        Source("Fetching from a mirror", down),
+    )
     home = tmp_path / "home"
 
     with pytest.raises(FileNotFoundError) as error:
@@ -652,7 +710,10 @@ def test_every_source_failing_lists_the_failures_and_where_to_put_the_files(tmp_
     message = str(error.value)
     assert "  - Downloading the official ml-100k.zip from GroupLens failed: offline\n" in message
     assert "  - Fetching from a mirror failed: offline\n" in message
-    assert f"into {home}, or pass data_dir=<that folder or the zip> (or set RECSYS_DATA_DIR)." in message
+    assert (
+        f"into {home}, or pass data_dir=<that folder or the zip> (or set RECSYS_DATA_DIR)."
+        in message
+    )
 
 
 # --- the real MovieLens 100K ---------------------------------------------------------
@@ -675,7 +736,10 @@ def test_real_counts_and_density(ml100k):
 
 @pytest.mark.movielens
 def test_real_checksum(ml100k):
-    assert ratings_checksum(ml100k.ratings) == "d0366dc73dcd6c6620782fc3436fc07a4a003fe17c863aee0829c53db6a8f574"
+    assert (
+        ratings_checksum(ml100k.ratings)
+        == "d0366dc73dcd6c6620782fc3436fc07a4a003fe17c863aee0829c53db6a8f574"
+    )
 
 
 @pytest.mark.movielens
@@ -723,7 +787,9 @@ def test_real_verification_catches_an_edited_rating(ml100k):
 
 @pytest.mark.movielens
 def test_real_verification_catches_reordered_ratings(ml100k):
-    reordered = dataclasses.replace(ml100k, ratings=ml100k.ratings.iloc[::-1].reset_index(drop=True))
+    reordered = dataclasses.replace(
+        ml100k, ratings=ml100k.ratings.iloc[::-1].reset_index(drop=True)
+    )
 
     with pytest.raises(DataFormatError, match="the ratings' SHA-256 is"):
         verify_movielens_100k(reordered)
@@ -756,9 +822,9 @@ def _write_official(data: MovieLens100K, folder: Path) -> None:
 
 def _write_recbole(data: MovieLens100K, folder: Path) -> None:
     folder.mkdir(parents=True)
-    data.ratings.set_axis(["user_id:token", "item_id:token", "rating:float", "timestamp:float"], axis=1).to_csv(
-        folder / "ml-100k.inter", sep="\t", index=False
-    )
+    data.ratings.set_axis(
+        ["user_id:token", "item_id:token", "rating:float", "timestamp:float"], axis=1
+    ).to_csv(folder / "ml-100k.inter", sep="\t", index=False)
     users = data.users.reset_index()
     users.columns = [f"{c}:token" for c in users.columns]
     users.to_csv(folder / "ml-100k.user", sep="\t", index=False)
