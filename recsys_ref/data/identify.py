@@ -42,12 +42,12 @@ class FileKind:
 
 _CSV_RELEASES = "ml-latest-small, ml-20m or ml-25m"
 _LOAD_CSV = (
-    "load its folder with load_movielens('ml-latest-small'), 'ml-20m' or 'ml-25m' "
-    "(data_dir=<the folder>)"
+    "load its folder with load_movielens(release, data_dir=<the folder>), release being "
+    "'ml-latest-small', 'ml-20m' or 'ml-25m'"
 )
 _LOAD_DAT = (
-    "load its folder with load_movielens('ml-1m') or load_movielens('ml-10m') "
-    "(data_dir=<the folder>)"
+    "load its folder with load_movielens(release, data_dir=<the folder>), release being "
+    "'ml-1m' or 'ml-10m'"
 )
 
 #: MovieLens CSV headers, exactly as GroupLens writes them.

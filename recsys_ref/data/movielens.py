@@ -43,7 +43,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -190,7 +190,7 @@ def default_data_home() -> Path:
     """The cache folder: ``$RECSYS_DATA_HOME`` or the per-user cache chosen by pooch."""
     import pooch
 
-    return Path(os.environ.get(DATA_HOME_ENV) or pooch.os_cache("recsys_ref"))
+    return Path(os.environ.get(DATA_HOME_ENV) or pooch.os_cache("recsys_ref")).expanduser()
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def load_movielens(
     if data_dir is not None:
         return read_release(release, find_release(release, data_dir), genome=genome)
 
-    home = Path(data_home) if data_home is not None else default_data_home()
+    home = Path(data_home).expanduser() if data_home is not None else default_data_home()
     cached = _find_cached(release, home)
     if cached is not None:
         return read_release(release, cached, genome=genome)
@@ -449,8 +449,7 @@ def load_movielens_100k(
         sources=sources,
         report=report,
     )
-    assert isinstance(data, MovieLens100K)
-    return data
+    return cast(MovieLens100K, data)
 
 
 def _where_to_put_files(release: MovieLensRelease, home: Path, tried: list[str]) -> str:
@@ -536,7 +535,7 @@ def find_release(release: str | MovieLensRelease, where: str | os.PathLike) -> F
             holds instead (another release, which to load it with).
     """
     release = get_release(release)
-    where = Path(where)
+    where = Path(where).expanduser()
     if where.is_file() and zipfile.is_zipfile(where):
         roots: list[FileLike] = [zipfile.Path(where)]
     elif where.is_file() and any(where.name in files for files in _file_sets(release)):
@@ -699,7 +698,7 @@ def verify_movielens(data: MovieLens, release: str | MovieLensRelease | None = N
     checks = [
         ("ratings", counts.ratings, len(data.ratings)),
         ("users", counts.users, len(data.users) if data.users is not None else found_users),
-        ("films" if release.layout != "ml-100k" else "items", counts.items, len(data.items)),
+        ("items", counts.items, len(data.items)),
         ("tags", counts.tags, None if data.tags is None else len(data.tags)),
         ("links", counts.links, None if data.links is None else len(data.links)),
         (

@@ -31,10 +31,10 @@ from recsys_ref.data.identify import describe_text
 from recsys_ref.data.textfiles import (
     FileLike,
     NumberColumn,
-    _check_header,
-    _wrong_width,
     as_file,
+    check_header,
     decode_text,
+    raise_wrong_width,
     read_file_bytes,
     require_columns,
 )
@@ -148,9 +148,8 @@ def read_number_table(
 def _layout(file: FileLike, fields, *, sep, header, width, quoting, rename_header) -> _Layout:
     raw = read_file_bytes(file)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or not raw.isascii():
-        raw = decode_text(raw, file).encode(
-            "utf-8"
-        )  # raises on bytes that are not UTF-8, naming the line
+        # decode_text raises on bytes that are not UTF-8, naming their line
+        raw = decode_text(raw, file).encode("utf-8")
     raw = raw.removeprefix(codecs.BOM_UTF8)
     kind = describe_text(raw[:100_000].decode("utf-8", "replace"))
     if kind is not None:
@@ -179,9 +178,9 @@ def _layout(file: FileLike, fields, *, sep, header, width, quoting, rename_heade
         start, line = end + 1, line + 1
     names = next(csv.reader([text], delimiter=delimiter, quoting=quoting))
     names = [rename_header(n) for n in names] if rename_header else names
-    _check_header(names, file)
+    check_header(names, file, line)
     if width is not None and len(names) != width:
-        _wrong_width(file, line, width, len(names), sep, names, first=True)
+        raise_wrong_width(file, line, width, len(names), sep, names, first=True)
     require_columns(names, tuple(str(f.key) for f in fields), source=file, sep=sep)
     return _Layout(
         raw[end + 1 :], line + 1, delimiter, len(names), [names.index(str(f.key)) for f in fields]
@@ -255,9 +254,12 @@ def _second_pass(
         except (ValueError, pd.errors.ParserError):
             # This chunk holds a value that is not a number, or a line that is too long:
             # read it as text, which raises the exact error (or, if it is fine, move on).
-            row += _check_text_rows(
+            done = _check_text_rows(
                 file, layout, fields, quoting, sep, row, CHUNK_ROWS, parts, kept, state
             )
+            if done == 0:
+                break
+            row += done
     lines = np.concatenate(kept) if kept else np.zeros(0, np.int64)
     frame = pd.DataFrame(
         {name: np.concatenate(arrays) if arrays else np.zeros(0) for name, arrays in parts.items()}
@@ -330,4 +332,4 @@ def _check_chunk(file, layout, fields, chunk, row, parts, kept, state, sep) -> N
 def _raise_width(file: FileLike, layout: _Layout, line: int, sep: str, state: dict) -> None:
     fields = layout.split(line)
     first = state["first_data_line"] in (None, line) and layout.first_line == 1
-    _wrong_width(file, line, layout.width, len(fields), sep, fields, first=first)
+    raise_wrong_width(file, line, layout.width, len(fields), sep, fields, first=first)

@@ -144,7 +144,8 @@ def read_ratings_matrix_csv(path: str | os.PathLike) -> pd.DataFrame:
                 path,
                 f"the first {n_index} columns ({', '.join(repr(n) for n in index_names)}) are all "
                 "index columns: pandas added one each time the file was read and written again "
-                "without index=False. Write the matrix once with to_csv() (or write_ratings_matrix_csv).",
+                "without index=False. Write the matrix once with to_csv() "
+                "(or write_ratings_matrix_csv).",
                 line=1,
             )
     hint = describe_first_line(",".join(header))

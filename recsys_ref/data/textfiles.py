@@ -6,16 +6,13 @@ with the file, the line and what is wrong). Nothing is dropped or guessed;
 only blank lines, which hold no data, are skipped (line numbers still count
 them).
 
-Two readers share the checks:
-
-- :func:`read_text_table` reads any delimited file as text, row by row with
-  :mod:`csv`, keeping every row's line number: for files with text (titles,
-  tags) and for diagnosing a bad file.
-- :func:`read_number_table` reads an all-number file (ratings, genome
-  scores) with pandas' C parser and checks it with vectorised numpy, so a
-  25-million-line file takes seconds. If anything is off (a bad value, a
-  short line, a blank line), it reads the file again with the text reader,
-  in chunks, to name the first bad line exactly as the text reader would.
+:func:`read_text_table` reads any delimited file as text with :mod:`csv`,
+keeping every row's line number: the files with text (titles, tags, users)
+and the original notebook's CSV files. The all-number files (ratings, genome
+scores; up to 25 million lines) are read by
+:func:`recsys_ref.data.numberfiles.read_number_table` with pandas' C parser
+and vectorised checks, which give the same messages through
+:class:`NumberColumn` and the helpers here.
 
 Files may be plain paths or members of a zip (:class:`zipfile.Path`). Text
 is decoded as the format says, with a UTF-8 byte-order mark ignored and a
@@ -32,7 +29,7 @@ import csv
 import io
 import os
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -54,9 +51,6 @@ _PLURALS = {",": "commas", "\t": "tabs", "|": "'|' characters", "::": "'::'", ";
 
 #: Stands in for the two-character separator "::" while csv splits a line.
 _UNIT_SEPARATOR = "\x1f"
-
-#: Rows per chunk when a large file is read as text.
-CHUNK_ROWS = 1_000_000
 
 Lines = int | Sequence[int] | np.ndarray
 
@@ -191,28 +185,6 @@ def read_text_table(
             or has a line with the wrong number of fields (with its line
             number, and what the file looks like when its first line is wrong).
     """
-    chunks = list(
-        _iter_text_chunks(
-            path, sep=sep, header=header, width=width, encoding=encoding, quoting=quoting
-        )
-    )
-    if len(chunks) == 1:
-        return chunks[0]
-    rows = pd.concat([c.rows for c in chunks], ignore_index=True)
-    return TextTable(chunks[0].header, rows, np.concatenate([c.lines for c in chunks]))
-
-
-def _iter_text_chunks(
-    path: str | os.PathLike | zipfile.Path,
-    *,
-    sep: str,
-    header: bool,
-    width: int | None,
-    encoding: str | Sequence[str],
-    quoting: int,
-    chunk_rows: int | None = None,
-) -> Iterator[TextTable]:
-    """:func:`read_text_table` in chunks of ``chunk_rows`` rows (at least one chunk)."""
     file = as_file(path)
     text = decode_text(read_file_bytes(file), file, encoding)
     delimiter = sep
@@ -232,12 +204,6 @@ def _iter_text_chunks(
     rows: list[list[str]] = []
     lines: list[int] = []
     start, seen_data = 1, False
-
-    def chunk() -> TextTable:
-        columns = names if header else list(range(width or 0))
-        frame = pd.DataFrame(rows or None, columns=columns, dtype=object)
-        return TextTable(names, frame, np.asarray(lines, dtype=np.int64))
-
     try:
         for fields in reader:
             line, start = start, reader.line_num + 1
@@ -246,27 +212,27 @@ def _iter_text_chunks(
             first = not seen_data and names is None
             if header and names is None:
                 names = fields
-                _check_header(names, file)
+                check_header(names, file, line)
                 width = width if width is not None else len(names)
                 if len(names) != width:
-                    _wrong_width(file, line, width, len(names), sep, fields, first=True)
+                    raise_wrong_width(file, line, width, len(names), sep, fields, first=True)
                 continue
             if width is None:
                 width = len(fields)
             if len(fields) != width:
-                _wrong_width(file, line, width, len(fields), sep, fields, first=first)
+                raise_wrong_width(file, line, width, len(fields), sep, fields, first=first)
             seen_data = True
             rows.append(fields)
             lines.append(line)
-            if chunk_rows is not None and len(rows) >= chunk_rows:
-                yield chunk()
-                rows, lines = [], []
     except csv.Error as error:
         raise DataFormatError(file, f"cannot be split into fields: {error}.", line=start) from None
-    yield chunk()
+    columns = names if header else list(range(width or 0))
+    frame = pd.DataFrame(rows or None, columns=columns, dtype=object)
+    return TextTable(names, frame, np.asarray(lines, dtype=np.int64))
 
 
-def _check_header(names: list[str], path: FileLike) -> None:
+def check_header(names: list[str], path: FileLike, line: int = 1) -> None:
+    """Raise if a header (on file line ``line``) names a column twice, naming both fields."""
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
@@ -274,12 +240,12 @@ def _check_header(names: list[str], path: FileLike) -> None:
                 path,
                 f"column {name!r} appears twice in the header "
                 f"(fields {seen[name]} and {position}).",
-                line=1,
+                line=line,
             )
         seen[name] = position
 
 
-def _wrong_width(
+def raise_wrong_width(
     path: FileLike,
     line: int,
     expected: int,
@@ -289,6 +255,9 @@ def _wrong_width(
     *,
     first: bool,
 ) -> None:
+    """Raise "expected N <sep>-separated fields, found M" for a line; when the line splits
+    rightly on another separator, or is a file's ``first`` line that looks like another
+    known file, say so."""
     kind = _SEPARATOR_NAMES.get(sep, repr(sep))
     problem = f"expected {expected} {kind}-separated fields, found {found}."
     text = sep.join(fields)

@@ -210,8 +210,8 @@ def test_ml_1m_ratings_dat_renamed_to_u_data(tmp_path):
     assert str(error.value) == (
         f"{fixture.folder / 'u.data'}, line 1: expected 4 tab-separated fields, found 1. The line is separated "
         "by '::', not tabs. It looks like the "
-        "ratings.dat of MovieLens 1M or 10M: load its folder with load_movielens('ml-1m') or "
-        "load_movielens('ml-10m') (data_dir=<the folder>)."
+        "ratings.dat of MovieLens 1M or 10M: load its folder with load_movielens(release, "
+        "data_dir=<the folder>), release being 'ml-1m' or 'ml-10m'."
     )
 
 
@@ -381,8 +381,8 @@ def test_movies_file_in_place_of_the_ratings_file(tmp_path):
     assert str(error.value) == (
         f"{fixture.folder / 'ratings.csv'}, line 1: missing column(s) userId, rating, timestamp; the header has "
         "'movieId', 'title', 'genres' but needs userId, movieId, rating, timestamp. It looks like the movies.csv "
-        "of MovieLens ml-latest-small, ml-20m or ml-25m: load its folder with load_movielens('ml-latest-small'), "
-        "'ml-20m' or 'ml-25m' (data_dir=<the folder>)."
+        "of MovieLens ml-latest-small, ml-20m or ml-25m: load its folder with load_movielens(release, "
+        "data_dir=<the folder>), release being 'ml-latest-small', 'ml-20m' or 'ml-25m'."
     )
 
 
@@ -408,3 +408,10 @@ def test_a_dat_line_with_a_missing_field(tmp_path):
         str(error.value)
         == f"{path}, line 4: expected 'MovieID::Title::Genres', found '32::Babylon 5'."
     )
+
+
+def test_a_folder_given_with_a_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    fixture = write_release("ml-1m", tmp_path / "Downloads")
+
+    assert load(fixture, "~/Downloads").source == str(fixture.folder)

@@ -730,8 +730,8 @@ def test_ratings_csv_of_a_movielens_release(tmp_path):
         path,
         "missing column(s) UserID, MovieID, Rating; the header has 'userId', 'movieId', 'rating', 'timestamp' "
         "but needs UserID, MovieID, Rating. It looks like the ratings.csv of MovieLens ml-latest-small, ml-20m "
-        "or ml-25m: load its folder with load_movielens('ml-latest-small'), 'ml-20m' or 'ml-25m' "
-        "(data_dir=<the folder>).",
+        "or ml-25m: load its folder with load_movielens(release, data_dir=<the folder>), release "
+        "being 'ml-latest-small', 'ml-20m' or 'ml-25m'.",
         line=1,
     )
 
