@@ -1,4 +1,4 @@
-"""Matrix factorization: the seed notebook's dense model done right, and BiasedMF.
+"""Matrix factorization: the original notebook's dense model done right, and BiasedMF.
 
 Notation (used across the book): :math:`R \\in \\mathbb{R}^{m \\times n}` is the
 ratings matrix of :math:`m` users and :math:`n` movies, :math:`E` its 0/1 mask
@@ -7,8 +7,9 @@ number of latent factors, :math:`U \\in \\mathbb{R}^{k \\times m}` the user
 factors and :math:`V \\in \\mathbb{R}^{k \\times n}` the movie factors, so that
 the estimated matrix is :math:`\\hat R = U^\\top V`.
 
-The dense functions below are the seed's five tasks, each as a small function
-the exercises are graded against. The seed's three bugs are fixed here:
+The dense functions below are the original notebook's five tasks, each as a small
+function the exercises are graded against. Its three bugs are fixed here
+(the code as written is :mod:`original_notebook.dense_mf`):
 
 1. it never calls ``zero_grad``, so gradients pile up across epochs;
 2. it averages the squared error over all :math:`m n` cells instead of the
@@ -22,19 +23,106 @@ The book's chapter "Matrix factorization" measures what each bug costs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
+from torch.nn import functional
 
+from recsys_ref.base import RatingPredictor, Settings, take_known
+from recsys_ref.data import to_dense
 from recsys_ref.threads import torch_threads
+
+#: float32 matrices of shape ``(m, n)`` alive at the peak of a dense training step:
+#: R and E, the estimate, the masked difference and its square, their gradients and
+#: temporaries (6.5 measured on top of R and E, rounded up to 9 in all).
+DENSE_MF_MATRICES = 9
+
+
+@dataclass(frozen=True)
+class DenseMFSettings(Settings):
+    """Keyword arguments of :func:`train_dense_mf` (and :class:`DenseMF`).
+
+    Attributes:
+        n_factors: :math:`k`.
+        epochs: Full-batch steps.
+        lr: Adam learning rate.
+        weight_decay: :math:`\\lambda`, the L2 penalty per observed rating.
+    """
+
+    n_factors: int = 50
+    epochs: int = 250
+    lr: float = 0.01
+    weight_decay: float = 0.0
+
+
+#: The dense model's settings used by the book and ``benchmarks/quality.py``.
+#: :math:`\lambda = 5` was chosen on a validation part: 10 % of the training part of
+#: MovieLens 100K's random 80/20 split (``random_split(train, test_fraction=0.1, seed=0)``),
+#: training on the other 90 % with :math:`\lambda \in \{0, 1, 3, 5, 10, 20\}`; the
+#: validation RMSE was 1.056, 1.006, 0.965, 0.947, 0.954 and 1.038. The test set played no part.
+DENSE_MF_TUNED = DenseMFSettings(weight_decay=5.0)
+
+
+def dense_mf_bytes(n_users: int, n_items: int) -> int:
+    """About how many bytes training the dense model on an ``(n_users, n_items)`` matrix needs.
+
+    It is :data:`DENSE_MF_MATRICES` float32 matrices of that shape: the dense
+    model's memory grows with users times items, not with the number of ratings.
+    """
+    return DENSE_MF_MATRICES * 4 * int(n_users) * int(n_items)
+
+
+def available_memory_bytes() -> int | None:
+    """The memory the system can still give this process (``MemAvailable``), or ``None`` if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gigabytes(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:.1f} GB"
+
+
+def check_dense_mf_fits(n_users: int, n_items: int, *, available_bytes: int | None = None) -> None:
+    """Refuse a dense model that would not fit in memory, before allocating anything.
+
+    Args:
+        n_users, n_items: The matrix shape :math:`m \\times n`.
+        available_bytes: Memory to compare with; default :func:`available_memory_bytes`
+            (when that is unknown, nothing is refused).
+
+    Raises:
+        MemoryError: :func:`dense_mf_bytes` exceeds ``available_bytes``; the
+            message names the shape, the memory needed and what to use instead.
+    """
+    needed = dense_mf_bytes(n_users, n_items)
+    available = available_memory_bytes() if available_bytes is None else available_bytes
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"dense matrix factorization of {n_users:,} users x {n_items:,} items "
+            f"({n_users * n_items:,} cells) needs about {_gigabytes(needed)} "
+            f"({DENSE_MF_MATRICES} float32 matrices of that shape at the peak of a training step), "
+            f"but only {_gigabytes(available)} of memory is available. The dense model stores every "
+            "cell, rated or not; BiasedMF stores only the observed ratings and fits in far less."
+        )
 
 
 def init_factors(
     n_factors: int, n_users: int, n_movies: int, *, seed: int = 0, scale: float = 0.1
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Create the two trainable latent factor tensors, in the seed's shapes.
+    """Create the two trainable latent factor tensors, in the original notebook's shapes.
 
     Args:
         n_factors: :math:`k`, the number of latent factors.
@@ -42,7 +130,7 @@ def init_factors(
         seed: Seed of the random initialisation.
         scale: Standard deviation of the Gaussian initial values. Small values
             start every estimate near 0 and let training find the scale; the
-            seed's ``torch.rand`` (uniform in [0, 1)) starts every estimate
+            original notebook's ``torch.rand`` (uniform in [0, 1)) starts every estimate
             near :math:`k/4 = 12.5`, far above any rating.
 
     Returns:
@@ -52,7 +140,9 @@ def init_factors(
     """
     generator = torch.Generator().manual_seed(seed)
     user_factors = (scale * torch.randn(n_factors, n_users, generator=generator)).requires_grad_()
-    movies_factors = (scale * torch.randn(n_factors, n_movies, generator=generator)).requires_grad_()
+    movies_factors = (
+        scale * torch.randn(n_factors, n_movies, generator=generator)
+    ).requires_grad_()
     return user_factors, movies_factors
 
 
@@ -62,7 +152,7 @@ def masked_mse(true_r: torch.Tensor, est_r: torch.Tensor, exist: torch.Tensor) -
     .. math:: L = \\frac{\\sum_{u,i} E_{ui} (R_{ui} - \\hat R_{ui})^2}{\\sum_{u,i} E_{ui}}
 
     Args:
-        true_r: :math:`R`, shape ``(m, n)``; unobserved entries may hold anything (the seed uses -1).
+        true_r: :math:`R`, shape ``(m, n)``; unobserved entries may hold anything (the original notebook uses -1).
         est_r: :math:`\\hat R`, same shape.
         exist: :math:`E`, same shape, 1 where observed and 0 elsewhere.
 
@@ -101,7 +191,7 @@ def estimate(user_factors: torch.Tensor, movies_factors: torch.Tensor) -> torch.
 
 
 def minmax_to_range(estimated: torch.Tensor, low: float = 1.0, high: float = 5.0) -> torch.Tensor:
-    """Min-max rescale a matrix into ``[low, high]``, as the seed does.
+    """Min-max rescale a matrix into ``[low, high]``, as the original notebook does.
 
     .. math:: \\tilde R = \\text{low} + (\\text{high} - \\text{low})
         \\frac{\\hat R - \\min \\hat R}{\\max \\hat R - \\min \\hat R}
@@ -157,11 +247,16 @@ def train_dense_mf(
     weight_decay: float = 0.0,
     seed: int = 0,
 ) -> DenseMFResult:
-    """Train the seed's dense model correctly: full-batch Adam on :func:`masked_mse`.
+    """Train the original notebook's dense model correctly: full-batch Adam on :func:`masked_mse`.
 
     Each epoch: ``zero_grad``, estimate :math:`\\hat R = U^\\top V`, loss over
     observed entries plus :math:`\\lambda (\\lVert U \\rVert^2 + \\lVert V \\rVert^2) / |E|`,
     backward, step.
+
+    This is the one model in :mod:`recsys_ref` that needs dense users x items
+    matrices (about :data:`DENSE_MF_MATRICES` float32 copies of :math:`R`); it
+    refuses, with :class:`MemoryError`, a shape that would not fit in memory
+    (see :func:`check_dense_mf_fits`).
 
     Args:
         ratings: :math:`R`, ``(m, n)`` float tensor (-1 where unrated).
@@ -170,72 +265,193 @@ def train_dense_mf(
         epochs: Full passes (one gradient step each).
         lr: Adam learning rate.
         weight_decay: :math:`\\lambda`, the L2 penalty per observed rating. The default 0 is the
-            seed's model without its bugs; with k = 50 it overfits ML-100K
-            (test RMSE about 1.045). ``weight_decay=5`` was best on a
-            validation part of the training data (test RMSE about 0.953).
+            original notebook's model without its bugs; with k = 50 it overfits ML-100K
+            (test RMSE about 1.045). :data:`DENSE_MF_TUNED` (``weight_decay=5``) was best
+            on a validation part of the training data (test RMSE about 0.953).
         seed: Seed of :func:`init_factors`.
 
     Returns:
         The trained factors and the loss curve.
+
+    Raises:
+        MemoryError: The matrices of training would not fit in memory.
     """
     n_users, n_movies = ratings.shape
+    check_dense_mf_fits(n_users, n_movies)
     user_factors, movies_factors = init_factors(n_factors, n_users, n_movies, seed=seed)
     optimizer = torch.optim.Adam([user_factors, movies_factors], lr=lr)
     n_observed = exist.sum()
     losses = []
     for _ in range(epochs):
-        optimizer.zero_grad()  # the seed omits this, so its gradients accumulate
+        optimizer.zero_grad()  # the original notebook omits this, so its gradients accumulate
         loss = masked_mse(ratings, estimate(user_factors, movies_factors), exist)
         if weight_decay > 0:
-            loss = loss + weight_decay * (user_factors.square().sum() + movies_factors.square().sum()) / n_observed
+            loss = (
+                loss
+                + weight_decay
+                * (user_factors.square().sum() + movies_factors.square().sum())
+                / n_observed
+            )
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
     return DenseMFResult(user_factors.detach(), movies_factors.detach(), losses)
 
 
-class BiasedMF:
+class DenseMF(RatingPredictor):
+    """The original notebook's dense model with its bugs fixed, as a rating predictor.
+
+    Prediction rule (no biases):
+
+    .. math:: \\hat r_{ui} = u_u^\\top v_i
+
+    where :math:`u_u` is column :math:`u` of the user factors
+    :math:`U \\in \\mathbb{R}^{k \\times m}` and :math:`v_i` column :math:`i` of the
+    item factors :math:`V \\in \\mathbb{R}^{k \\times n}`. :meth:`fit` scatters the
+    ratings into the dense matrix :math:`R` and mask :math:`E`
+    (:func:`~recsys_ref.data.to_dense`) and runs :func:`train_dense_mf`:
+    full-batch Adam on
+
+    .. math:: \\frac{1}{|E|} \\sum_{(u, i) \\in E} (r_{ui} - u_u^\\top v_i)^2
+        + \\frac{\\lambda}{|E|} \\big(\\lVert U \\rVert^2 + \\lVert V \\rVert^2\\big)
+
+    The defaults are :data:`DENSE_MF_TUNED` (:math:`\\lambda = 5`, chosen on a
+    validation part). Fallback: a pair with an unknown user or item gets
+    :math:`\\mu`. (Inside the matrix, an id without ratings keeps factors that
+    the penalty pulls towards 0: its raw estimate would be near 0 stars.)
+
+    Memory: this model stores every cell of the :math:`m \\times n` matrix, rated
+    or not (:func:`dense_mf_bytes`); :meth:`fit` refuses with :class:`MemoryError`
+    a shape that would not fit (:func:`check_dense_mf_fits`).
+
+    Args:
+        n_factors, epochs, lr, weight_decay: As :func:`train_dense_mf`; defaults
+            from :data:`DENSE_MF_TUNED` (50, 250, 0.01, 5.0).
+        shape: ``(m, n)``, the matrix shape; default the largest training ids.
+            Pass the data set's sizes to give every id a row and column (the
+            random start depends on the shape).
+        seed: Seed of :func:`init_factors`.
+        rating_range: ``(low, high)`` for clipping; default ``(1.0, 5.0)``.
+
+    Attributes (set by :meth:`fit`):
+        pu: ``(m, k)`` user factors (:math:`U^\\top`); row ``u - 1`` is user ``u``.
+        qi: ``(n, k)`` item factors (:math:`V^\\top`); row ``i - 1`` is item ``i``.
+        losses: Training loss per epoch (before each step).
+    """
+
+    def __init__(
+        self,
+        n_factors: int = DENSE_MF_TUNED.n_factors,
+        *,
+        epochs: int = DENSE_MF_TUNED.epochs,
+        lr: float = DENSE_MF_TUNED.lr,
+        weight_decay: float = DENSE_MF_TUNED.weight_decay,
+        shape: tuple[int, int] | None = None,
+        seed: int = 0,
+        rating_range: tuple[float, float] | None = (1.0, 5.0),
+    ) -> None:
+        self.n_factors = n_factors
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.shape = shape
+        self.seed = seed
+        self.rating_range = rating_range
+
+    def _fit(
+        self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, frame: pd.DataFrame
+    ) -> None:
+        n_users, n_items = (self.n_users, self.n_items) if self.shape is None else self.shape
+        if n_users < self.n_users or n_items < self.n_items:
+            raise ValueError(
+                f"DenseMF.fit: shape {self.shape} is too small for the training ids "
+                f"(largest user id {self.n_users}, largest item id {self.n_items})."
+            )
+        check_dense_mf_fits(n_users, n_items)
+        dense = to_dense(frame, n_users, n_items)
+        result = train_dense_mf(
+            dense.ratings,
+            dense.exist,
+            n_factors=self.n_factors,
+            epochs=self.epochs,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            seed=self.seed,
+        )
+        self.pu = result.user_factors.T.numpy().astype(np.float64)
+        self.qi = result.movies_factors.T.numpy().astype(np.float64)
+        self.losses = result.losses
+
+    def _estimate(
+        self, users: np.ndarray, items: np.ndarray, known_users: np.ndarray, known_items: np.ndarray
+    ) -> np.ndarray:
+        dot = (
+            take_known(self.pu, users, known_users) * take_known(self.qi, items, known_items)
+        ).sum(axis=1)
+        return np.where(known_users & known_items, dot, self.global_mean)
+
+    def _score(self, users: np.ndarray, known_users: np.ndarray, n_items: int) -> np.ndarray:
+        items = np.arange(n_items)
+        known_items = self._known(items, self.known_items)
+        dot = take_known(self.pu, users, known_users) @ take_known(self.qi, items, known_items).T
+        return np.where(known_users[:, None] & known_items[None, :], dot, self.global_mean)
+
+
+class BiasedMF(RatingPredictor):
     """Matrix factorization with biases, trained on the observed ratings only.
 
     Prediction rule (Koren, Bell & Volinsky 2009):
 
     .. math:: \\hat r_{ui} = \\mu + b_u + b_i + p_u^\\top q_i
 
-    where :math:`\\mu` is the global mean of the training ratings,
-    :math:`b_u`, :math:`b_i` the user and item biases, and :math:`p_u, q_i \\in
-    \\mathbb{R}^k` the user and item factors. Training minimises, with Adam on
-    mini-batches of observed ratings :math:`(u, i, r_{ui})`,
+    where :math:`\\mu` is the mean of the training ratings, :math:`b_u`,
+    :math:`b_i` the user and item biases, and :math:`p_u, q_i \\in \\mathbb{R}^k`
+    the user and item factors. Training minimises, with Adam on shuffled
+    mini-batches :math:`B` of observed ratings :math:`(u, i, r_{ui})`,
 
     .. math:: \\frac{1}{|B|} \\sum_{(u,i) \\in B} \\Big[ (r_{ui} - \\hat r_{ui})^2
         + \\lambda \\big(\\lVert p_u \\rVert^2 + \\lVert q_i \\rVert^2\\big)
         + \\lambda_b \\big(b_u^2 + b_i^2\\big) \\Big]
 
-    so a user or item is regularised once per rating it has. The learning
-    rate decays by ``lr_decay`` after each epoch, which settles Adam's last
-    epochs instead of letting it bounce (about 0.005 RMSE on ML-100K).
+    so a user or item is regularised once per rating it has (Surprise's
+    ``SVD`` uses the same weighting, with plain SGD). The learning rate decays
+    by ``lr_decay`` after each epoch, which settles Adam's last epochs instead
+    of letting it bounce (about 0.005 RMSE on ML-100K). Factors start as
+    :math:`\\mathcal N(0, \\sigma^2)` with :math:`\\sigma` = ``init_std``, biases at 0.
 
-    Predictions are clipped to ``rating_range``. For a user or item never seen
-    in training, its bias and factors are taken as zero: an unknown user gets
-    :math:`\\mu + b_i`, an unknown item :math:`\\mu + b_u`, both unknown :math:`\\mu`.
+    Two optimizers: ``"adam"`` (the default; every step updates every row, as
+    Adam's moments decay for all of them) and ``"sparse_adam"``
+    (:class:`torch.optim.SparseAdam`, "lazy" Adam: a step updates only the rows
+    of its batch). A dense step costs time in proportion to the model's size
+    :math:`(m + n) k`, a sparse one to the batch's; with millions of ratings,
+    use ``"sparse_adam"`` (``benchmarks/scale.py`` measures both). They give
+    slightly different models.
+
+    Fallback: an unknown user or item has zero bias and zero factors, so an
+    unknown user gets :math:`\\mu + b_i`, an unknown item :math:`\\mu + b_u`,
+    both unknown :math:`\\mu`. Predictions are clipped to ``rating_range``.
 
     Args:
-        n_factors: :math:`k`.
-        epochs: Passes over the training ratings.
-        lr: Initial Adam learning rate.
-        lr_decay: Factor applied to the learning rate after each epoch.
-        reg: :math:`\\lambda`, the L2 penalty on the factors.
-        bias_reg: :math:`\\lambda_b`, the L2 penalty on the biases.
-        batch_size: Ratings per mini-batch.
-        init_std: Standard deviation of the initial factors (biases start at 0).
-        rating_range: ``(low, high)`` for clipping predictions.
-        seed: Seed of the initialisation and the shuffling.
+        n_factors: :math:`k`; default 50.
+        epochs: Passes over the training ratings; default 30.
+        lr: Initial learning rate; default 0.01.
+        lr_decay: Factor applied to the learning rate after each epoch; default 0.9.
+        reg: :math:`\\lambda`, the L2 penalty on the factors; default 0.1.
+        bias_reg: :math:`\\lambda_b`, the L2 penalty on the biases; default 0.01.
+        batch_size: Ratings per mini-batch; default 1024.
+        init_std: :math:`\\sigma`, standard deviation of the initial factors; default 0.1.
+        optimizer: ``"adam"`` (default) or ``"sparse_adam"``.
+        rating_range: ``(low, high)`` for clipping; default ``(1.0, 5.0)``.
+        seed: Seed of the initialisation and the shuffling; default 0.
 
-    Attributes (only after :meth:`fit`):
-        global_mean: :math:`\\mu`.
-        user_bias, item_bias: ``(max user id + 1,)`` and ``(max item id + 1,)`` arrays indexed by raw id.
-        user_factors, item_factors: ``(max user id + 1, k)`` and ``(max item id + 1, k)`` arrays indexed by raw id.
-        seen_users, seen_items: Boolean arrays, indexed by raw id: had training ratings.
+    Attributes (set by :meth:`fit`):
+        global_mean: :math:`\\mu` (computed in float32, as training uses it).
+        bu, bi: ``(n_users,)`` and ``(n_items,)`` biases; entry ``id - 1`` belongs to ``id``.
+        pu, qi: ``(n_users, k)`` and ``(n_items, k)`` factors; row ``id - 1`` belongs to ``id``.
         losses: Mean training loss per epoch.
+
+    Training runs on one thread (see :mod:`recsys_ref.threads`) and leaves the
+    global torch state alone.
     """
 
     def __init__(
@@ -249,9 +465,12 @@ class BiasedMF:
         bias_reg: float = 0.01,
         batch_size: int = 1024,
         init_std: float = 0.1,
-        rating_range: tuple[float, float] = (1.0, 5.0),
+        optimizer: Literal["adam", "sparse_adam"] = "adam",
+        rating_range: tuple[float, float] | None = (1.0, 5.0),
         seed: int = 0,
     ) -> None:
+        if optimizer not in ("adam", "sparse_adam"):
+            raise ValueError(f"optimizer must be 'adam' or 'sparse_adam', got {optimizer!r}.")
         self.n_factors = n_factors
         self.epochs = epochs
         self.lr = lr
@@ -260,29 +479,41 @@ class BiasedMF:
         self.bias_reg = bias_reg
         self.batch_size = batch_size
         self.init_std = init_std
+        self.optimizer = optimizer
         self.rating_range = rating_range
         self.seed = seed
 
-    def fit(self, ratings: pd.DataFrame) -> BiasedMF:
-        """Train on a frame with ``user_id``, ``item_id``, ``rating``; returns ``self``."""
-        if len(ratings) == 0:
-            raise ValueError("BiasedMF.fit needs at least one rating.")
+    def _fit(
+        self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, frame: pd.DataFrame
+    ) -> None:
         with torch_threads(1):
-            return self._fit(ratings)
+            self._train(
+                torch.from_numpy(users),
+                torch.from_numpy(items),
+                torch.tensor(ratings, dtype=torch.float32),
+            )
 
-    def _fit(self, ratings: pd.DataFrame) -> BiasedMF:
+    def _train(self, users: torch.Tensor, items: torch.Tensor, values: torch.Tensor) -> None:
         generator = torch.Generator().manual_seed(self.seed)
-        users = torch.tensor(ratings["user_id"].to_numpy(dtype=np.int64))
-        items = torch.tensor(ratings["item_id"].to_numpy(dtype=np.int64))
-        values = torch.tensor(ratings["rating"].to_numpy(dtype=np.float32))
-        n_users, n_items = int(users.max()) + 1, int(items.max()) + 1
+        sparse = self.optimizer == "sparse_adam"
         mean = float(values.mean())
-        user_bias = torch.zeros(n_users, requires_grad=True)
-        item_bias = torch.zeros(n_items, requires_grad=True)
-        p = (self.init_std * torch.randn(n_users, self.n_factors, generator=generator)).requires_grad_()
-        q = (self.init_std * torch.randn(n_items, self.n_factors, generator=generator)).requires_grad_()
-        optimizer = torch.optim.Adam([user_bias, item_bias, p, q], lr=self.lr)
+        # Biases are (n, 1) tables, so that they can be looked up like the factors.
+        user_bias = torch.zeros(self.n_users, 1, requires_grad=True)
+        item_bias = torch.zeros(self.n_items, 1, requires_grad=True)
+        # One row more than there are ids is drawn and the first dropped: releases before
+        # 0-based tables indexed by raw id, so this keeps their random start and their numbers.
+        p = (self.init_std * torch.randn(self.n_users + 1, self.n_factors, generator=generator))[1:]
+        q = (self.init_std * torch.randn(self.n_items + 1, self.n_factors, generator=generator))[1:]
+        p, q = p.clone().requires_grad_(), q.clone().requires_grad_()
+        parameters = [user_bias, item_bias, p, q]
+        optimizer = (
+            torch.optim.SparseAdam(parameters, lr=self.lr) if sparse else _adam(parameters, self.lr)
+        )
         scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
+
+        def rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+            return functional.embedding(index, table, sparse=True) if sparse else table[index]
+
         self.losses = []
         for _ in range(self.epochs):
             order = torch.randperm(len(values), generator=generator)
@@ -290,12 +521,15 @@ class BiasedMF:
             for start in range(0, len(values), self.batch_size):
                 batch = order[start : start + self.batch_size]
                 u, i, r = users[batch], items[batch], values[batch]
-                pu, qi, bu, bi = p[u], q[i], user_bias[u], item_bias[i]
+                pu, qi = rows(p, u), rows(q, i)
+                bu, bi = rows(user_bias, u)[:, 0], rows(item_bias, i)[:, 0]
                 predicted = mean + bu + bi + (pu * qi).sum(dim=1)
                 factor_penalty = pu.square().sum(1) + qi.square().sum(1)
                 bias_penalty = bu.square() + bi.square()
                 loss = (
-                    (r - predicted).square() + self.reg * factor_penalty + self.bias_reg * bias_penalty
+                    (r - predicted).square()
+                    + self.reg * factor_penalty
+                    + self.bias_reg * bias_penalty
                 ).mean()
                 optimizer.zero_grad()
                 loss.backward()
@@ -304,39 +538,72 @@ class BiasedMF:
             self.losses.append(total / len(values))
             scheduler.step()
         self.global_mean = mean
-        self.user_bias = user_bias.detach().numpy().copy()
-        self.item_bias = item_bias.detach().numpy().copy()
-        self.user_factors = p.detach().numpy().copy()
-        self.item_factors = q.detach().numpy().copy()
-        self.seen_users = np.bincount(users.numpy(), minlength=n_users) > 0
-        self.seen_items = np.bincount(items.numpy(), minlength=n_items) > 0
-        return self
+        self.bu = user_bias.detach()[:, 0].numpy().astype(np.float64)
+        self.bi = item_bias.detach()[:, 0].numpy().astype(np.float64)
+        self.pu = p.detach().numpy().astype(np.float64)
+        self.qi = q.detach().numpy().astype(np.float64)
 
-    def predict(self, user_ids, item_ids) -> np.ndarray:
-        """Predicted ratings for pairs of raw ids, clipped to ``rating_range``.
+    def _estimate(
+        self, users: np.ndarray, items: np.ndarray, known_users: np.ndarray, known_items: np.ndarray
+    ) -> np.ndarray:
+        # Unknown ids read zeros: no bias, no factors (ids without ratings keep
+        # their random start in pu and qi, and must contribute nothing).
+        bu = take_known(self.bu, users, known_users)
+        bi = take_known(self.bi, items, known_items)
+        dot = (
+            take_known(self.pu, users, known_users) * take_known(self.qi, items, known_items)
+        ).sum(axis=1)
+        return self.global_mean + bu + bi + dot
 
-        Args:
-            user_ids, item_ids: Equal-length integer arrays of raw ids.
+    def _score(self, users: np.ndarray, known_users: np.ndarray, n_items: int) -> np.ndarray:
+        items = np.arange(n_items)
+        known_items = self._known(items, self.known_items)
+        user_part = self.global_mean + take_known(self.bu, users, known_users)
+        item_part = take_known(self.bi, items, known_items)
+        dot = take_known(self.pu, users, known_users) @ take_known(self.qi, items, known_items).T
+        return user_part[:, None] + item_part[None, :] + dot
 
-        Returns:
-            A float array of the same length.
-        """
-        if not hasattr(self, "global_mean"):
-            raise RuntimeError("BiasedMF.predict called before fit.")
-        users = np.asarray(user_ids, dtype=np.int64).reshape(-1)
-        items = np.asarray(item_ids, dtype=np.int64).reshape(-1)
-        if users.shape != items.shape:
-            raise ValueError(f"got {users.size} user ids but {items.size} item ids; pass one of each per pair.")
-        in_user_range = (users >= 0) & (users < len(self.seen_users))
-        in_item_range = (items >= 0) & (items < len(self.seen_items))
-        u = np.where(in_user_range, users, 0)
-        i = np.where(in_item_range, items, 0)
-        # Ids absent from training keep their random initial factors: mask them
-        # so that an unknown user or item contributes exactly nothing.
-        known_user = in_user_range & self.seen_users[u]
-        known_item = in_item_range & self.seen_items[i]
-        bu = np.where(known_user, self.user_bias[u], 0.0)
-        bi = np.where(known_item, self.item_bias[i], 0.0)
-        dot = np.where(known_user & known_item, (self.user_factors[u] * self.item_factors[i]).sum(1), 0.0)
-        low, high = self.rating_range
-        return np.clip(self.global_mean + bu + bi + dot, low, high)
+    # --- aliases of earlier releases (arrays indexed by raw id, row 0 unused) ---
+
+    @property
+    def user_bias(self) -> np.ndarray:
+        """Deprecated: :attr:`bu` indexed by raw id (``user_bias[u]``; entry 0 is 0)."""
+        return np.concatenate([[0.0], self.bu])
+
+    @property
+    def item_bias(self) -> np.ndarray:
+        """Deprecated: :attr:`bi` indexed by raw id (``item_bias[i]``; entry 0 is 0)."""
+        return np.concatenate([[0.0], self.bi])
+
+    @property
+    def user_factors(self) -> np.ndarray:
+        """Deprecated: :attr:`pu` indexed by raw id (``user_factors[u]``; row 0 is zeros)."""
+        return np.vstack([np.zeros((1, self.pu.shape[1])), self.pu])
+
+    @property
+    def item_factors(self) -> np.ndarray:
+        """Deprecated: :attr:`qi` indexed by raw id (``item_factors[i]``; row 0 is zeros)."""
+        return np.vstack([np.zeros((1, self.qi.shape[1])), self.qi])
+
+    @property
+    def seen_users(self) -> np.ndarray:
+        """Deprecated: :attr:`known_users` indexed by raw id (entry 0 is ``False``)."""
+        return np.concatenate([[False], self.known_users])
+
+    @property
+    def seen_items(self) -> np.ndarray:
+        """Deprecated: :attr:`known_items` indexed by raw id (entry 0 is ``False``)."""
+        return np.concatenate([[False], self.known_items])
+
+
+def _adam(parameters: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """Adam, fused into one kernel where this torch supports that on the CPU (2.4 and later).
+
+    Fused and unfused Adam compute the same update; fused runs it in one pass
+    over memory (BiasedMF trains in about 3 s instead of 5 s on ML-100K, and
+    matches to 1e-6 stars).
+    """
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(parameters, lr=lr)

@@ -1,4 +1,4 @@
-"""The seed notebook's dense representation: a ratings matrix and a 0/1 mask."""
+"""The original notebook's dense representation: a ratings matrix and a 0/1 mask."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recsys_ref.data.validation import check_ids_in_matrix
+from recsys_ref.data.textfiles import check_ids_in_matrix
 
-#: The seed marks a missing rating with -1.
+#: The original notebook marks a missing rating with -1.
 MISSING_RATING = -1.0
 
 
 class DenseRatings(NamedTuple):
-    """A ratings matrix and its mask, as in the seed notebook.
+    """A ratings matrix and its mask, as in the original notebook.
 
     Attributes:
         ratings: float32 tensor ``(n_users, n_items)``; entry ``[u - 1, i - 1]``
@@ -28,7 +28,7 @@ class DenseRatings(NamedTuple):
 
 
 def to_dense(ratings: pd.DataFrame, n_users: int, n_items: int) -> DenseRatings:
-    """Scatter a ratings frame into the seed's dense matrix and mask.
+    """Scatter a ratings frame into the original notebook's dense matrix and mask.
 
     Args:
         ratings: Columns ``user_id`` (1..n_users), ``item_id`` (1..n_items), ``rating``;

@@ -55,12 +55,18 @@ def make_synthetic_ratings(
         raise ValueError(f"noise must be >= 0, got {noise}.")
     rng = np.random.default_rng(seed)
     scale = 1.0 / np.sqrt(np.sqrt(rank))
-    true_matrix = 3.0 + rng.normal(0, scale, (n_users, rank)) @ rng.normal(0, scale, (n_items, rank)).T
+    true_matrix = (
+        3.0 + rng.normal(0, scale, (n_users, rank)) @ rng.normal(0, scale, (n_items, rank)).T
+    )
     observed = rng.random((n_users, n_items)) < density
     observed[np.arange(n_users), rng.integers(0, n_items, n_users)] = True
     observed[rng.integers(0, n_users, n_items), np.arange(n_items)] = True
     users, items = np.nonzero(observed)
-    values = true_matrix[users, items] + rng.normal(0, noise, len(users)) if noise > 0 else true_matrix[users, items]
+    values = (
+        true_matrix[users, items] + rng.normal(0, noise, len(users))
+        if noise > 0
+        else true_matrix[users, items]
+    )
     ratings = pd.DataFrame(
         {
             "user_id": users.astype(np.int64) + 1,

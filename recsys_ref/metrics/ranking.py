@@ -169,7 +169,7 @@ def precision_at_k_per_user(top_k: Matrix, held_out: Matrix, k: int | None = Non
     still divides by :math:`K`.
     """
     hits, _, has_relevant, k = _prepare(top_k, held_out, k)
-    return _per_user(hits.sum(dim=1) / k, has_relevant)
+    return _per_user(hits.sum(dim=1).to(torch.float64) / k, has_relevant)
 
 
 def recall_at_k_per_user(top_k: Matrix, held_out: Matrix, k: int | None = None) -> torch.Tensor:
@@ -181,7 +181,7 @@ def recall_at_k_per_user(top_k: Matrix, held_out: Matrix, k: int | None = None) 
     without relevant items.
     """
     hits, n_relevant, has_relevant, _ = _prepare(top_k, held_out, k)
-    return _per_user(hits.sum(dim=1) / n_relevant.clamp(min=1), has_relevant)
+    return _per_user(hits.sum(dim=1).to(torch.float64) / n_relevant.clamp(min=1), has_relevant)
 
 
 def hit_rate_at_k_per_user(top_k: Matrix, held_out: Matrix, k: int | None = None) -> torch.Tensor:

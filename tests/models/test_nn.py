@@ -1,8 +1,8 @@
 """RecommenderNet: registered layers, parameter count, modes, output range, input order.
 
-A copy of the seed notebook's model (layers in a plain Python list) sits next
-to the reference in the contrast tests, so each test shows the bug it guards
-against.
+The original notebook's model (layers in a plain Python list, from
+:mod:`original_notebook`) sits next to the reference in the contrast tests,
+so each test shows the bug it guards against.
 """
 
 from __future__ import annotations
@@ -11,10 +11,18 @@ import pytest
 import torch
 from torch import nn
 
-from recsys_ref.nn import RecommenderNet, count_parameters_formula, hidden_sizes
+from original_notebook import OriginalRecommenderNet
+from recsys_ref.nn import (
+    RECOMMENDER_NET_TUNED,
+    RecommenderNet,
+    count_parameters_formula,
+    hidden_sizes,
+)
 
 
-def batch(n_users: int, n_movies: int, size: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def batch(
+    n_users: int, n_movies: int, size: int = 32, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     return (
         torch.randint(0, n_users, (size,), generator=generator),
@@ -26,36 +34,18 @@ def n_registered(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-class SeedRecommenderNet(nn.Module):
-    """The seed notebook's model as written (hidden layers in a plain list), with a list `hidden`."""
-
-    def __init__(self, n_users, n_movies, n_factors=50, embedding_dropout=0.02, hidden=(10,), dropout_rate=0.2):
-        super().__init__()
-        self.users = nn.Embedding(n_users, n_factors)
-        self.movies = nn.Embedding(n_movies, n_factors)
-        self.drop = nn.Dropout(embedding_dropout)
-        self.hidden = []
-        n_in = 2 * n_factors
-        for n_out in hidden:
-            self.hidden += [nn.Linear(n_in, n_out), nn.ReLU()]
-            if dropout_rate is not None and dropout_rate > 0.0:
-                self.hidden.append(nn.Dropout(dropout_rate))
-            n_in = n_out
-        self.fc = nn.Linear(hidden[-1], 1)
-
-    def forward(self, users, movies, minmax=None):
-        x = self.drop(torch.cat([self.users(users), self.movies(movies)], dim=1))
-        for layer in self.hidden:
-            x = layer(x)
-        return torch.sigmoid(self.fc(x)) * 4 + 1
-
-
 # --- hidden_sizes --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("hidden", "sizes"),
-    [(10, [10]), ([10], [10]), ([128, 256, 128], [128, 256, 128]), ((8, 4), [8, 4]), (range(3, 5), [3, 4])],
+    [
+        (10, [10]),
+        ([10], [10]),
+        ([128, 256, 128], [128, 256, 128]),
+        ((8, 4), [8, 4]),
+        (range(3, 5), [3, 4]),
+    ],
 )
 def test_hidden_sizes_normalises_an_int_or_a_sequence(hidden, sizes):
     assert hidden_sizes(hidden) == sizes
@@ -85,7 +75,7 @@ def test_hidden_sizes_rejects_bad_sizes(hidden, message):
 # --- construction and parameter registration ----------------------------------------------
 
 
-def test_the_seeds_own_default_hidden_10_works():
+def test_the_original_default_hidden_10_works():
     net = RecommenderNet(7, 9)  # n_factors=50, hidden=10
 
     assert net(*batch(7, 9)).shape == (32, 1)
@@ -107,7 +97,9 @@ def test_the_seeds_own_default_hidden_10_works():
 def test_every_parameter_is_registered_and_the_count_matches_the_formula(
     n_users, n_movies, n_factors, hidden, dropout_rate
 ):
-    net = RecommenderNet(n_users, n_movies, n_factors=n_factors, hidden=hidden, dropout_rate=dropout_rate)
+    net = RecommenderNet(
+        n_users, n_movies, n_factors=n_factors, hidden=hidden, dropout_rate=dropout_rate
+    )
     expected = count_parameters_formula(n_users, n_movies, n_factors, hidden)
 
     assert n_registered(net) == expected
@@ -122,29 +114,33 @@ def test_count_parameters_formula_by_hand():
     assert count_parameters_formula(3, 5, 2, 4) == 16 + 20 + 4 + 1
 
 
-def test_a_seed_style_model_with_layers_in_a_plain_list_registers_fewer_parameters():
+def test_the_original_model_with_layers_in_a_plain_list_registers_fewer_parameters():
     hidden = [128, 256, 128]
-    seed_net = SeedRecommenderNet(20, 11, n_factors=8, hidden=hidden)
+    original_net = OriginalRecommenderNet(20, 11, n_factors=8, hidden=hidden)
     fixed = RecommenderNet(20, 11, n_factors=8, hidden=hidden)
 
     missing = (16 + 1) * 128 + (128 + 1) * 256 + (256 + 1) * 128  # the three hidden Linear layers
     assert n_registered(fixed) == count_parameters_formula(20, 11, 8, hidden)
-    assert n_registered(seed_net) == n_registered(fixed) - missing
+    assert n_registered(original_net) == n_registered(fixed) - missing
 
 
-def test_a_seed_style_model_keeps_its_hidden_dropout_on_in_eval_mode():
+def test_the_original_model_keeps_its_hidden_dropout_on_in_eval_mode():
     """The contrast for the next test: eval() does not reach layers in a plain list."""
     torch.manual_seed(0)
-    seed_net = SeedRecommenderNet(20, 11, n_factors=8, embedding_dropout=0.0, hidden=[32], dropout_rate=0.5)
-    seed_net.eval()
+    original_net = OriginalRecommenderNet(
+        20, 11, n_factors=8, embedding_dropout=0.0, hidden=[32], dropout_rate=0.5
+    )
+    original_net.eval()
     users, movies = batch(20, 11)
 
-    assert not torch.equal(seed_net(users, movies), seed_net(users, movies))
+    assert not torch.equal(original_net(users, movies), original_net(users, movies))
 
 
 def test_eval_mode_is_deterministic():
     torch.manual_seed(0)
-    net = RecommenderNet(20, 11, n_factors=8, embedding_dropout=0.5, hidden=[32, 16], dropout_rate=0.5)
+    net = RecommenderNet(
+        20, 11, n_factors=8, embedding_dropout=0.5, hidden=[32, 16], dropout_rate=0.5
+    )
     users, movies = batch(20, 11)
 
     net.eval()
@@ -157,7 +153,12 @@ def test_eval_mode_is_deterministic():
 def test_train_mode_with_dropout_differs_between_calls(embedding_dropout, dropout_rate):
     torch.manual_seed(0)
     net = RecommenderNet(
-        20, 11, n_factors=8, embedding_dropout=embedding_dropout, hidden=[32], dropout_rate=dropout_rate
+        20,
+        11,
+        n_factors=8,
+        embedding_dropout=embedding_dropout,
+        hidden=[32],
+        dropout_rate=dropout_rate,
     )
     users, movies = batch(20, 11)
 
@@ -186,7 +187,13 @@ def test_all_parameters_get_gradients_after_one_backward():
         assert parameter.grad is not None, name
         assert parameter.grad.abs().sum() > 0, name
     names = {name for name, _ in net.named_parameters()}
-    assert {"hidden.0.weight", "hidden.0.bias", "hidden.3.weight", "hidden.3.bias", "fc.weight"} <= names
+    assert {
+        "hidden.0.weight",
+        "hidden.0.bias",
+        "hidden.3.weight",
+        "hidden.3.bias",
+        "fc.weight",
+    } <= names
 
 
 def test_adam_on_parameters_trains_the_hidden_layers():
@@ -202,7 +209,7 @@ def test_adam_on_parameters_trains_the_hidden_layers():
     assert not torch.equal(net.hidden[0].weight, before)
 
 
-def test_the_seeds_initialisation():
+def test_the_initialisation_follows_the_original_scheme():
     torch.manual_seed(0)
     net = RecommenderNet(200, 300, n_factors=8, hidden=[16, 4])
 
@@ -291,3 +298,22 @@ def test_hidden_sizes_accepts_numpy_integers():
 
     assert hidden_sizes(np.int64(10)) == [10]
     assert hidden_sizes([np.int64(8), 4]) == [8, 4]
+
+
+def test_the_original_default_hidden_10_crashes_where_the_fixed_one_works():
+    with pytest.raises(TypeError):
+        OriginalRecommenderNet(7, 9)  # hidden[-1] of an int
+    assert RecommenderNet(7, 9).fc.in_features == 10
+
+
+def test_the_tuned_settings_build_a_network():
+    net = RecommenderNet(20, 11, **RECOMMENDER_NET_TUNED)
+
+    assert dict(RECOMMENDER_NET_TUNED) == {
+        "n_factors": 50,
+        "hidden": (64,),
+        "embedding_dropout": 0.3,
+        "dropout_rate": 0.3,
+    }
+    assert n_registered(net) == count_parameters_formula(20, 11, 50, RECOMMENDER_NET_TUNED.hidden)
+    assert net.drop.p == 0.3 and net.hidden[0].out_features == 64

@@ -1,4 +1,4 @@
-"""GlobalMean and BiasBaseline: hand examples, planted biases, fallbacks, clipping."""
+"""GlobalMean and BiasBaseline: hand examples, planted biases, fallbacks, clipping, ranking scores."""
 
 from __future__ import annotations
 
@@ -34,7 +34,11 @@ def planted_biases():
     users, items = np.nonzero(rng.random((n_users, n_items)) < 0.1)
     values = 3.5 + user_bias[users] + item_bias[items] + rng.normal(0, 0.5, len(users))
     ratings = pd.DataFrame(
-        {"user_id": users + 1, "item_id": items + 1, "rating": np.clip(np.round(values), 1, 5).astype(np.int64)}
+        {
+            "user_id": users + 1,
+            "item_id": items + 1,
+            "rating": np.clip(np.round(values), 1, 5).astype(np.int64),
+        }
     )
     return ratings, user_bias, item_bias
 
@@ -65,16 +69,16 @@ def test_bias_baseline_one_unregularised_sweep_by_hand():
 
     assert model.fit(THREE) is model
     assert model.global_mean == pytest.approx(11 / 3)
-    np.testing.assert_allclose(model.item_bias[1:], [1 / 3, -2 / 3])
-    np.testing.assert_allclose(model.user_bias[1:], [1 / 2, -1])
+    np.testing.assert_allclose(model.bi, [1 / 3, -2 / 3])  # bi[i - 1] is item i's bias
+    np.testing.assert_allclose(model.bu, [1 / 2, -1])
     np.testing.assert_allclose(model.predict([1, 2], [1, 2]), [4.5, 2.0])
 
 
 def test_bias_baseline_one_regularised_sweep_by_hand():
     model = BiasBaseline(user_reg=2.0, item_reg=1.0, n_sweeps=1).fit(THREE)
 
-    np.testing.assert_allclose(model.item_bias[1:], [2 / 9, -1 / 3])
-    np.testing.assert_allclose(model.user_bias[1:], [7 / 36, -8 / 27])
+    np.testing.assert_allclose(model.bi, [2 / 9, -1 / 3])
+    np.testing.assert_allclose(model.bu, [7 / 36, -8 / 27])
 
 
 def test_bias_baseline_converges_to_the_regularised_least_squares_solution(planted_biases):
@@ -82,19 +86,19 @@ def test_bias_baseline_converges_to_the_regularised_least_squares_solution(plant
     each bias equals its residual sum divided by (lambda + count)."""
     ratings, _, _ = planted_biases
     model = BiasBaseline(user_reg=15.0, item_reg=10.0, n_sweeps=60).fit(ratings)
-    users, items = ratings["user_id"].to_numpy(), ratings["item_id"].to_numpy()
-    residual = ratings["rating"].to_numpy() - model.global_mean - model.user_bias[users] - model.item_bias[items]
+    users, items = ratings["user_id"].to_numpy() - 1, ratings["item_id"].to_numpy() - 1
+    residual = ratings["rating"].to_numpy() - model.global_mean - model.bu[users] - model.bi[items]
 
-    np.testing.assert_allclose(np.bincount(items, residual), 10.0 * model.item_bias, atol=1e-6)
-    np.testing.assert_allclose(np.bincount(users, residual), 15.0 * model.user_bias, atol=1e-6)
+    np.testing.assert_allclose(np.bincount(items, residual), 10.0 * model.bi, atol=1e-6)
+    np.testing.assert_allclose(np.bincount(users, residual), 15.0 * model.bu, atol=1e-6)
 
 
 def test_bias_baseline_recovers_planted_biases(planted_biases):
     ratings, user_bias, item_bias = planted_biases
     model = BiasBaseline().fit(ratings)
 
-    assert np.corrcoef(model.user_bias[1:], user_bias)[0, 1] > 0.9
-    assert np.corrcoef(model.item_bias[1:], item_bias)[0, 1] > 0.9
+    assert np.corrcoef(model.bu, user_bias)[0, 1] > 0.9
+    assert np.corrcoef(model.bi, item_bias)[0, 1] > 0.9
 
 
 def test_bias_baseline_beats_the_global_mean_on_held_out_ratings(planted_biases):
@@ -113,7 +117,11 @@ def test_bias_baseline_hyperparameters_change_the_result(planted_biases):
     users, items = ratings["user_id"].head(50), ratings["item_id"].head(50)
     base = BiasBaseline().fit(ratings).predict(users, items)
 
-    for changed in (BiasBaseline(user_reg=0.0), BiasBaseline(item_reg=100.0), BiasBaseline(n_sweeps=1)):
+    for changed in (
+        BiasBaseline(user_reg=0.0),
+        BiasBaseline(item_reg=100.0),
+        BiasBaseline(n_sweeps=1),
+    ):
         assert not np.allclose(changed.fit(ratings).predict(users, items), base)
 
 
@@ -124,23 +132,23 @@ def test_bias_baseline_unknown_ids_fall_back_to_the_known_bias():
     # User 3 and item 3 lie inside the id range but have no rating; 99 and -1 lie outside.
     train = pd.DataFrame({"user_id": [1, 2, 4, 4], "item_id": [1, 2, 1, 4], "rating": [5, 2, 4, 3]})
     model = BiasBaseline(rating_range=(-100.0, 100.0)).fit(train)
-    mu, bu, bi = model.global_mean, model.user_bias, model.item_bias
+    mu, bu, bi = model.global_mean, model.bu, model.bi
 
-    np.testing.assert_allclose(model.predict([3, 99, -1], [1, 1, 1]), mu + bi[1])
-    np.testing.assert_allclose(model.predict([2, 2, 2], [3, 99, -1]), mu + bu[2])
+    np.testing.assert_allclose(model.predict([3, 99, -1], [1, 1, 1]), mu + bi[0])
+    np.testing.assert_allclose(model.predict([2, 2, 2], [3, 99, -1]), mu + bu[1])
     np.testing.assert_allclose(model.predict([3, 99], [3, 99]), mu)
-    np.testing.assert_allclose(model.predict([4], [4]), mu + bu[4] + bi[4])
+    np.testing.assert_allclose(model.predict([4], [4]), mu + bu[3] + bi[3])
 
 
 def test_unregularised_bias_baseline_gives_unseen_ids_bias_zero_not_nan():
     # With lambda = 0 an id without ratings has 0 / (0 + 0) as its bias.
     train = pd.DataFrame({"user_id": [1, 1, 3], "item_id": [1, 3, 3], "rating": [5, 3, 4]})
     model = BiasBaseline(user_reg=0.0, item_reg=0.0, rating_range=(-100.0, 100.0)).fit(train)
-    mu, bu, bi = model.global_mean, model.user_bias, model.item_bias
+    mu, bu, bi = model.global_mean, model.bu, model.bi
 
     assert np.isfinite(bu).all() and np.isfinite(bi).all()
-    assert bu[2] == 0.0 and bi[2] == 0.0
-    np.testing.assert_allclose(model.predict([2, 1, 0], [1, 2, 0]), [mu + bi[1], mu + bu[1], mu])
+    assert bu[1] == 0.0 and bi[1] == 0.0  # user 2 and item 2
+    np.testing.assert_allclose(model.predict([2, 1, 0], [1, 2, 0]), [mu + bi[0], mu + bu[0], mu])
 
 
 def test_bias_baseline_clips_to_the_rating_range(planted_biases):
@@ -161,3 +169,35 @@ def test_bias_baseline_before_fit_or_on_nothing_raises():
         BiasBaseline().predict([1], [1])
     with pytest.raises(ValueError, match="at least one rating"):
         BiasBaseline().fit(THREE.head(0))
+
+
+def test_bias_baseline_keeps_the_raw_id_aliases_of_earlier_releases():
+    """user_bias / item_bias (indexed by raw id, entry 0 unused) stay for the book until it switches."""
+    model = BiasBaseline(n_sweeps=1).fit(THREE)
+
+    np.testing.assert_array_equal(model.user_bias, np.r_[0.0, model.bu])
+    np.testing.assert_array_equal(model.item_bias, np.r_[0.0, model.bi])
+
+
+# --- ranking scores ---------------------------------------------------------------------------
+
+
+def test_global_mean_scores_every_item_the_same():
+    scores = GlobalMean().fit(THREE).score_items([1, 2, 99], n_items=4)
+
+    np.testing.assert_allclose(scores, np.full((3, 4), 11 / 3))
+
+
+def test_bias_baseline_ranks_by_item_bias_and_scores_unclipped(planted_biases):
+    ratings, _, _ = planted_biases
+    model = BiasBaseline(rating_range=(1.0, 5.0)).fit(ratings)
+
+    scores = model.score_items([1, 2])
+
+    assert scores.shape == (2, 300)
+    np.testing.assert_allclose(
+        scores[0] - scores[1], model.bu[0] - model.bu[1]
+    )  # same order for everyone
+    np.testing.assert_allclose(scores[0], model.global_mean + model.bu[0] + model.bi)
+    everyone = model.score_items(np.arange(1, 601))
+    assert everyone.max() > 5.0 or everyone.min() < 1.0  # not clipped, unlike predict

@@ -37,7 +37,9 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def assert_message(error: pytest.ExceptionInfo, source: Path | str, problem: str, line: int | None) -> None:
+def assert_message(
+    error: pytest.ExceptionInfo, source: Path | str, problem: str, line: int | None
+) -> None:
     """The message is exactly ``<source>[, line <n>]: <problem>``, and the attributes agree."""
     where = str(source) if line is None else f"{source}, line {line}"
     assert str(error.value) == f"{where}: {problem}"
@@ -61,7 +63,9 @@ def test_read_ratings_csv_gives_int64_columns_in_file_order(tmp_path):
 
 
 def test_read_ratings_csv_keeps_a_timestamp_and_ignores_other_extra_columns(tmp_path):
-    path = write(tmp_path, "ratings.csv", "Title,UserID,MovieID,Rating,Timestamp\nx,1,2,3,881250949\n")
+    path = write(
+        tmp_path, "ratings.csv", "Title,UserID,MovieID,Rating,Timestamp\nx,1,2,3,881250949\n"
+    )
 
     ratings = read_ratings_csv(path)
 
@@ -70,7 +74,9 @@ def test_read_ratings_csv_keeps_a_timestamp_and_ignores_other_extra_columns(tmp_
 
 
 def test_read_ratings_csv_accepts_whole_floats_spaces_crlf_a_bom_and_blank_lines(tmp_path):
-    path = write(tmp_path, "ratings.csv", "\ufeffUserID,MovieID,Rating\r\n1,2, 3.0 \r\n\r\n2,2,5\r\n\r\n")
+    path = write(
+        tmp_path, "ratings.csv", "\ufeffUserID,MovieID,Rating\r\n1,2, 3.0 \r\n\r\n2,2,5\r\n\r\n"
+    )
 
     ratings = read_ratings_csv(path)
 
@@ -184,7 +190,9 @@ def test_ratings_csv_column_named_twice(tmp_path):
     with pytest.raises(DataFormatError) as error:
         read_ratings_csv(path)
 
-    assert_message(error, path, "column 'Rating' appears twice in the header (fields 3 and 4).", line=1)
+    assert_message(
+        error, path, "column 'Rating' appears twice in the header (fields 3 and 4).", line=1
+    )
 
 
 def test_ratings_csv_line_with_too_few_fields(tmp_path):
@@ -240,7 +248,10 @@ def test_ratings_csv_out_of_range_rating(tmp_path, rating):
         read_ratings_csv(path)
 
     assert_message(
-        error, path, f"rating '{rating}' is out of range: it must be a whole number from 1 to 5.", line=4
+        error,
+        path,
+        f"rating '{rating}' is out of range: it must be a whole number from 1 to 5.",
+        line=4,
     )
 
 
@@ -309,7 +320,14 @@ def test_ratings_csv_not_utf8(tmp_path):
     with pytest.raises(DataFormatError) as error:
         read_ratings_csv(path)
 
-    assert_message(error, path, "byte 0xe9 is not valid utf-8 text (invalid continuation byte).", line=3)
+    assert_message(
+        error,
+        path,
+        "byte 0xe9 is not valid utf-8 text (invalid continuation byte). The file is in another encoding "
+        "(probably Latin-1 or Windows-1252, as Excel and some editors save text): save it again as UTF-8 "
+        "(in Excel: 'CSV UTF-8').",
+        line=3,
+    )
 
 
 # --- ratings_mat.csv: good input -----------------------------------------------
@@ -410,7 +428,10 @@ def test_ratings_matrix_named_first_column(tmp_path):
         read_ratings_matrix_csv(path)
 
     assert_message(
-        error, path, "the first column should be the unnamed user id column, found 'user'.", line=1
+        error,
+        path,
+        "the first column should be the unnamed user id column (or UserID, user_id, userId), found 'user'.",
+        line=1,
     )
 
 
@@ -421,7 +442,9 @@ def test_ratings_matrix_column_that_is_not_a_movie_id(tmp_path, column):
     with pytest.raises(DataFormatError) as error:
         read_ratings_matrix_csv(path)
 
-    assert_message(error, path, f"column '{column}' is not a movie id (expected an integer >= 1).", line=1)
+    assert_message(
+        error, path, f"column '{column}' is not a movie id (expected an integer >= 1).", line=1
+    )
 
 
 def test_ratings_matrix_movie_column_twice(tmp_path):
@@ -492,7 +515,9 @@ def test_to_dense_scatters_ratings_and_mask(tiny_ratings):
 
     assert dense.ratings.shape == dense.exist.shape == (5, 6)
     assert dense.ratings.dtype == dense.exist.dtype == torch.float32
-    for user, item, rating in tiny_ratings[["user_id", "item_id", "rating"]].itertuples(index=False):
+    for user, item, rating in tiny_ratings[["user_id", "item_id", "rating"]].itertuples(
+        index=False
+    ):
         assert dense.ratings[user - 1, item - 1] == rating
         assert dense.exist[user - 1, item - 1] == 1
     assert dense.exist.sum() == len(tiny_ratings)
@@ -548,3 +573,218 @@ def test_ratings_to_matrix_id_outside_the_matrix(tiny_ratings):
 
     with pytest.raises(DataFormatError, match=r"user_id 0 is outside the matrix; with n_users=4"):
         ratings_to_matrix(ratings, n_users=4, n_items=5)
+
+
+# --- the files as the original notebook and its readers really hold them ---------------------------
+#
+# The notebook reads ratings_mat.csv with pd.read_csv and deletes the 'Unnamed: 0' column that
+# pandas' default to_csv() writes (case 19 of 2026-11-30: these were refused with "user id '0'
+# is out of range"). The files below are written at test time the way pandas writes them.
+
+#: 6 users x 8 films, 17 ratings: (user, film, rating)
+CASE_19 = [(1, 1, 3), (1, 5, 1), (2, 1, 2), (2, 3, 1), (2, 4, 5), (2, 7, 4), (2, 8, 1), (3, 3, 3), (3, 8, 4),
+           (4, 8, 5), (5, 1, 4), (5, 6, 1), (5, 7, 3), (5, 8, 4), (6, 1, 3), (6, 2, 4), (6, 4, 3)]  # fmt: skip
+
+
+def case_19_matrix() -> pd.DataFrame:
+    """The users x films matrix (index 'UserID' 1..6, columns 'MovieID' 1..8, NaN = not rated)."""
+    ratings = pd.DataFrame(CASE_19, columns=["UserID", "MovieID", "Rating"])
+    return ratings.pivot(index="UserID", columns="MovieID", values="Rating").astype(float)
+
+
+NOTEBOOK_LAYOUTS = {
+    # DataFrame.to_csv() of a frame with the default RangeIndex: first column unnamed, 0..5
+    "default index": lambda m: pd.DataFrame(m.to_numpy(), columns=list(m.columns)).to_csv(),
+    # the same after fillna(-1)
+    "default index, -1 for missing": lambda m: pd.DataFrame(m.to_numpy(), columns=list(m.columns))
+    .fillna(-1)
+    .to_csv(),
+    # ratings.pivot(index='UserID', columns='MovieID', values='Rating').to_csv()
+    "pivot with UserID": lambda m: m.to_csv(),
+    # to_csv(index=False): no user column at all
+    "no index": lambda m: m.to_csv(index=False),
+}
+
+
+@pytest.mark.parametrize("layout", list(NOTEBOOK_LAYOUTS))
+def test_ratings_mat_as_pandas_writes_it_reads_like_the_notebook(tmp_path, layout):
+    matrix = case_19_matrix()
+    path = write(tmp_path, "ratings_mat.csv", NOTEBOOK_LAYOUTS[layout](matrix))
+
+    read = read_ratings_matrix_csv(path)
+
+    assert read.shape == (6, 8)
+    assert list(read.index) == [1, 2, 3, 4, 5, 6] and list(read.columns) == list(range(1, 9))
+    assert int(read.notna().to_numpy().sum()) == 17
+    np.testing.assert_array_equal(read.to_numpy(), matrix.to_numpy())
+
+
+def test_ratings_mat_default_index_is_what_the_notebook_reads(tmp_path):
+    path = write(
+        tmp_path,
+        "ratings_mat.csv",
+        NOTEBOOK_LAYOUTS["default index, -1 for missing"](case_19_matrix()),
+    )
+    notebook = pd.read_csv(path)  # the notebook's own two lines
+    del notebook["Unnamed: 0"]
+
+    read = read_ratings_matrix_csv(path)
+
+    np.testing.assert_array_equal(read.fillna(-1).to_numpy(), notebook.to_numpy())
+
+
+def test_ratings_mat_zero_based_index_that_is_not_row_numbers(tmp_path):
+    path = write(tmp_path, "ratings_mat.csv", ",1,2\n0,5,\n2,,3\n")
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_matrix_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "user id '0' is out of range: it must be >= 1. A 0-based first column is read as pandas' row "
+        "numbers only when it counts 0, 1, 2, ... down the file.",
+        line=2,
+    )
+
+
+def test_ratings_mat_read_and_written_again_has_two_index_columns(tmp_path):
+    first = write(tmp_path, "first.csv", NOTEBOOK_LAYOUTS["default index"](case_19_matrix()))
+    path = tmp_path / "ratings_mat.csv"
+    pd.read_csv(first).to_csv(path)  # header ",Unnamed: 0,1,2,..."
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_matrix_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "the first 2 columns ('', 'Unnamed: 0') are all index columns: pandas added one each time the file "
+        "was read and written again without index=False. Write the matrix once with to_csv() "
+        "(or write_ratings_matrix_csv).",
+        line=1,
+    )
+
+
+def test_matrix_reader_given_the_long_ratings_csv(tmp_path):
+    path = write(tmp_path, "ratings.csv", HEADER + "1,2,3\n")
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_matrix_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "column 'MovieID' is not a movie id (expected an integer >= 1). It looks like the original notebook's "
+        "ratings.csv (UserID,MovieID,Rating): read it with read_ratings_csv.",
+        line=1,
+    )
+
+
+def test_matrix_reader_given_predicted_ratings(tmp_path):
+    # The notebook's answer_ratings.csv: every cell a fractional estimate, index 1..n.
+    estimated = pd.DataFrame([[1.25, 4.5], [3.75, 2.125]], columns=[1, 2], index=[1, 2])
+    path = tmp_path / "answer_ratings.csv"
+    estimated.to_csv(path)
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_matrix_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "movie column '1': '1.25' is not a rating (expected 1, 2, 3, 4 or 5; empty or -1 for not rated). "
+        "Every cell is filled, mostly with fractions: this looks like a matrix of predicted ratings (such as "
+        "the notebook's answer_ratings.csv), not of observed ones.",
+        line=2,
+    )
+
+
+def test_ratings_csv_with_pandas_default_index_column(tmp_path, tiny_ratings):
+    path = tmp_path / "ratings.csv"
+    tiny_ratings.rename(
+        columns={"user_id": "UserID", "item_id": "MovieID", "rating": "Rating"}
+    ).drop(columns="timestamp").to_csv(path)  # index=True: a first, unnamed 0..n-1 column
+    assert path.read_text().startswith(",UserID,MovieID,Rating\n0,")
+
+    pd.testing.assert_frame_equal(
+        read_ratings_csv(path), tiny_ratings[["user_id", "item_id", "rating"]]
+    )
+
+
+def test_ratings_csv_saved_from_a_recsys_ref_frame(tmp_path, tiny_ratings):
+    path = tmp_path / "ratings.csv"
+    tiny_ratings.to_csv(path, index=False)  # user_id,item_id,rating,timestamp
+
+    pd.testing.assert_frame_equal(read_ratings_csv(path), tiny_ratings)
+
+
+def test_ratings_csv_of_a_movielens_release(tmp_path):
+    path = write(tmp_path, "ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "missing column(s) UserID, MovieID, Rating; the header has 'userId', 'movieId', 'rating', 'timestamp' "
+        "but needs UserID, MovieID, Rating. It looks like the ratings.csv of MovieLens ml-latest-small, ml-20m "
+        "or ml-25m: load its folder with load_movielens(release, data_dir=<the folder>), release "
+        "being 'ml-latest-small', 'ml-20m' or 'ml-25m'.",
+        line=1,
+    )
+
+
+def test_ratings_csv_given_the_dense_matrix(tmp_path):
+    path = write(tmp_path, "ratings.csv", MATRIX)
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_csv(path)
+
+    assert error.value.line == 1
+    assert str(error.value).endswith(
+        "It looks like the original notebook's dense ratings_mat.csv (a row per user, a column per film): "
+        "read it with read_ratings_matrix_csv."
+    )
+
+
+def test_ratings_csv_saved_by_excel_with_semicolons(tmp_path):
+    path = write(tmp_path, "ratings.csv", "UserID;MovieID;Rating\r\n1;2;3\r\n")
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "missing column(s) UserID, MovieID, Rating; the header has 'UserID;MovieID;Rating' but needs UserID, "
+        "MovieID, Rating. The header is separated by semicolons, not commas (as Excel writes CSV in some "
+        "languages: save it as 'CSV UTF-8').",
+        line=1,
+    )
+
+
+def test_ratings_csv_in_utf16_as_excel_unicode_text_writes_it(tmp_path):
+    path = write(tmp_path, "ratings.csv", (HEADER + "1,2,3\n2,2,5\n").encode("utf-16"))
+
+    assert read_ratings_csv(path).to_numpy().tolist() == [[1, 2, 3], [2, 2, 5]]
+
+
+def test_ratings_csv_that_is_an_excel_workbook(tmp_path):
+    import zipfile
+
+    path = tmp_path / "ratings.csv"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+
+    with pytest.raises(DataFormatError) as error:
+        read_ratings_csv(path)
+
+    assert_message(
+        error,
+        path,
+        "It is an Excel workbook (.xlsx), not a text file: save it from Excel as 'CSV UTF-8 (comma delimited)'.",
+        line=None,
+    )

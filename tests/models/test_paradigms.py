@@ -27,7 +27,9 @@ from recsys_ref.paradigms import (
 DAY = 86_400
 
 
-def ratings_frame(rows: list[tuple[int, int, int]], timestamps: list[int] | None = None) -> pd.DataFrame:
+def ratings_frame(
+    rows: list[tuple[int, int, int]], timestamps: list[int] | None = None
+) -> pd.DataFrame:
     """A ratings frame from (user, item, rating) triples; timestamps default to 0, 1, 2, ..."""
     frame = pd.DataFrame(rows, columns=["user_id", "item_id", "rating"]).astype("int64")
     frame["timestamp"] = np.arange(len(frame), dtype=np.int64) if timestamps is None else timestamps
@@ -335,7 +337,8 @@ def people() -> pd.DataFrame:
         {
             "age": [24, 26, 22, 29, 25, 23, 27, 60, 62, 58],
             "gender": ["F", "F", "F", "F", "M", "M", "M", "F", "M", "M"],
-            "occupation": ["student"] * 4 + ["student", "engineer", "writer", "retired", "retired", "doctor"],
+            "occupation": ["student"] * 4
+            + ["student", "engineer", "writer", "retired", "retired", "doctor"],
         },
         index=pd.Index(range(1, 11), name="user_id"),
     )
@@ -393,7 +396,11 @@ def test_cold_start_user_gets_recommendations_from_look_alikes(people):
 @pytest.fixture
 def timed() -> pd.DataFrame:
     """Item 1: ten ratings 100 days before day 200. Item 2: four ratings 2 days before. Item 3: after day 200."""
-    rows = [(u, 1, 4) for u in range(10)] + [(u, 2, 4) for u in range(4)] + [(u, 3, 5) for u in range(20)]
+    rows = (
+        [(u, 1, 4) for u in range(10)]
+        + [(u, 2, 4) for u in range(4)]
+        + [(u, 3, 5) for u in range(20)]
+    )
     times = [100 * DAY] * 10 + [198 * DAY] * 4 + [250 * DAY] * 20
     return ratings_frame(rows, timestamps=times)
 
@@ -420,7 +427,10 @@ def test_recency_ignores_the_future_and_accepts_dates(timed):
 
 def test_recency_min_rating_exclude_and_errors(timed):
     assert recency_popular_items(timed, at=300 * DAY, min_rating=5)["item_id"].tolist() == [3]
-    assert recency_popular_items(timed, at=300 * DAY, exclude_items=[3])["item_id"].tolist() == [2, 1]
+    assert recency_popular_items(timed, at=300 * DAY, exclude_items=[3])["item_id"].tolist() == [
+        2,
+        1,
+    ]
     with pytest.raises(ValueError, match="no rating counts before 1970-01-02"):
         recency_popular_items(timed, at=DAY)
     with pytest.raises(ValueError, match="half_life_days"):

@@ -2,10 +2,10 @@
 
 The reader and loader tests use tiny hand-made folders written into
 ``tmp_path`` (never copies of the real files, whose licence forbids
-redistribution) and never touch the network: the two fetch functions are
-replaced by ones that fail the test if called, unless a test replaces them
-itself. The tests marked ``movielens`` load the real data set (from the local
-cache, fetching it on first use), once per module.
+redistribution) and never touch the network: every load that could fetch is
+given ``sources=`` whose fetchers fail the test if called, unless the test
+supplies its own. The tests marked ``movielens`` load the real data set (from
+the local cache, fetching it on first use), once per module.
 """
 
 from __future__ import annotations
@@ -18,15 +18,25 @@ import pandas as pd
 import pytest
 
 import recsys_ref.data.movielens as ml
+import recsys_ref.data.movielens_files as files
 from recsys_ref.data import (
     GENRES,
+    RELEASES,
+    SOURCES,
+    Counts,
     DataFormatError,
     MovieLens100K,
+    Source,
     default_data_home,
+    fetch_grouplens,
+    fetch_recbole_wheel,
+    load_movielens,
     load_movielens_100k,
     ratings_checksum,
     verify_movielens_100k,
 )
+
+ML100K = RELEASES["ml-100k"]
 
 # --- tiny fixtures: 3 users, 3 items, 5 ratings ----------------------------------
 
@@ -50,7 +60,10 @@ U_ITEM = (
 )  # written in Latin-1, like the real u.item
 
 INTER = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n" + U_DATA
-RB_USER = "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n" + U_USER.replace("|", "\t")
+RB_USER = (
+    "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
+    + U_USER.replace("|", "\t")
+)
 RB_ITEM = (
     "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
     "1\tToy Story\t1995\tAnimation Children's Comedy\n"
@@ -59,7 +72,9 @@ RB_ITEM = (
 )  # written in UTF-8, like RecBole's copy
 
 
-def make_official(folder: Path, *, data: str = U_DATA, user: str = U_USER, item: str = U_ITEM) -> Path:
+def make_official(
+    folder: Path, *, data: str = U_DATA, user: str = U_USER, item: str = U_ITEM
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "u.data").write_text(data, encoding="utf-8", newline="")
     (folder / "u.user").write_text(user, encoding="utf-8", newline="")
@@ -67,7 +82,9 @@ def make_official(folder: Path, *, data: str = U_DATA, user: str = U_USER, item:
     return folder
 
 
-def make_recbole(folder: Path, *, inter: str = INTER, user: str = RB_USER, item: str = RB_ITEM) -> Path:
+def make_recbole(
+    folder: Path, *, inter: str = INTER, user: str = RB_USER, item: str = RB_ITEM
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "ml-100k.inter").write_text(inter, encoding="utf-8", newline="")
     (folder / "ml-100k.user").write_text(user, encoding="utf-8", newline="")
@@ -75,7 +92,9 @@ def make_recbole(folder: Path, *, inter: str = INTER, user: str = RB_USER, item:
     return folder
 
 
-def assert_message(error: pytest.ExceptionInfo, source: Path | str, problem: str, line: int | None) -> None:
+def assert_message(
+    error: pytest.ExceptionInfo, source: Path | str, problem: str, line: int | None
+) -> None:
     """The message is exactly ``<source>[, line <n>]: <problem>``."""
     where = str(source) if line is None else f"{source}, line {line}"
     assert str(error.value) == f"{where}: {problem}"
@@ -85,15 +104,20 @@ def assert_message(error: pytest.ExceptionInfo, source: Path | str, problem: str
 TINY_COUNT_PROBLEM = "expected 100,000 ratings in MovieLens 100K, found 5."
 
 
+def no_fetch(release, home, say):
+    pytest.fail("a fetch function was called, but the test should not need the network")
+
+
+#: Sources that fail the test if the loader tries them.
+NO_NETWORK = (
+    Source("GroupLens (must not be called)", no_fetch),
+    Source("RecBole (must not be called)", no_fetch),
+)
+
+
 @pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    """No network, no user environment: fetching fails the test, the cache is an empty folder."""
-
-    def no_fetch(home, say):
-        pytest.fail("a fetch function was called, but the test should not need the network")
-
-    monkeypatch.setattr(ml, "_fetch_grouplens", no_fetch)
-    monkeypatch.setattr(ml, "_fetch_recbole_wheel", no_fetch)
+def no_user_environment(monkeypatch, tmp_path):
+    """No user environment: no data folder, and the cache is an empty folder."""
     monkeypatch.delenv(ml.DATA_DIR_ENV, raising=False)
     monkeypatch.setenv(ml.DATA_HOME_ENV, str(tmp_path / "empty-home"))
 
@@ -104,9 +128,9 @@ def offline(monkeypatch, tmp_path):
 def test_read_official_files(tmp_path):
     folder = make_official(tmp_path / "ml-100k")
 
-    ratings = ml.read_official_ratings(folder / "u.data")
-    users = ml.read_official_users(folder / "u.user")
-    items = ml.read_official_items(folder / "u.item")
+    ratings = files.read_official_ratings(folder / "u.data")
+    users = files.read_official_users(folder / "u.user")
+    items = files.read_official_items(folder / "u.item")
 
     assert list(ratings.columns) == ["user_id", "item_id", "rating", "timestamp"]
     assert all(dtype == np.int64 for dtype in ratings.dtypes)
@@ -136,8 +160,8 @@ def test_official_reader_sorts_users_and_items_by_id(tmp_path):
         item="".join(reversed(U_ITEM.splitlines(keepends=True))),
     )
 
-    assert list(ml.read_official_users(folder / "u.user").index) == [1, 2, 3]
-    assert list(ml.read_official_items(folder / "u.item").index) == [1, 2, 3]
+    assert list(files.read_official_users(folder / "u.user").index) == [1, 2, 3]
+    assert list(files.read_official_items(folder / "u.item").index) == [1, 2, 3]
 
 
 def test_official_and_recbole_tiny_folders_read_the_same(tmp_path):
@@ -145,21 +169,26 @@ def test_official_and_recbole_tiny_folders_read_the_same(tmp_path):
     recbole = make_recbole(tmp_path / "recbole")
 
     pd.testing.assert_frame_equal(
-        ml.read_official_ratings(official / "u.data"), ml.read_recbole_ratings(recbole / "ml-100k.inter")
+        files.read_official_ratings(official / "u.data"),
+        files.read_recbole_ratings(recbole / "ml-100k.inter"),
     )
     pd.testing.assert_frame_equal(
-        ml.read_official_users(official / "u.user"), ml.read_recbole_users(recbole / "ml-100k.user")
+        files.read_official_users(official / "u.user"),
+        files.read_recbole_users(recbole / "ml-100k.user"),
     )
     pd.testing.assert_frame_equal(
-        ml.read_official_items(official / "u.item"), ml.read_recbole_items(recbole / "ml-100k.item")
+        files.read_official_items(official / "u.item"),
+        files.read_recbole_items(recbole / "ml-100k.item"),
     )
 
 
 def test_recbole_reader_finds_columns_by_name(tmp_path):
-    inter = "timestamp:float\textra:token\titem_id:token\tuser_id:token\trating:float\n7\tz\t2\t1\t4\n"
+    inter = (
+        "timestamp:float\textra:token\titem_id:token\tuser_id:token\trating:float\n7\tz\t2\t1\t4\n"
+    )
     folder = make_recbole(tmp_path, inter=inter)
 
-    ratings = ml.read_recbole_ratings(folder / "ml-100k.inter")
+    ratings = files.read_recbole_ratings(folder / "ml-100k.inter")
 
     assert ratings.iloc[0].tolist() == [1, 2, 4, 7]
 
@@ -169,7 +198,7 @@ def test_recbole_non_numeric_release_year_is_missing(tmp_path):
     item = "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n1\tA (1995)\tV\tDrama\n"
     folder = make_recbole(tmp_path, item=item)
 
-    items = ml.read_recbole_items(folder / "ml-100k.item")
+    items = files.read_recbole_items(folder / "ml-100k.item")
 
     assert pd.isna(items.loc[1, "release_year"])
     assert items.loc[1, "title"] == "A (1995)"
@@ -182,7 +211,7 @@ def test_official_missing_file(tmp_path):
     path = tmp_path / "u.data"
 
     with pytest.raises(FileNotFoundError) as error:
-        ml.read_official_ratings(path)
+        files.read_official_ratings(path)
 
     assert isinstance(error.value, DataFormatError)
     assert_message(error, path, "file not found.", line=None)
@@ -192,7 +221,7 @@ def test_official_empty_u_data(tmp_path):
     folder = make_official(tmp_path, data="")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
     assert_message(error, folder / "u.data", "the file is empty (zero bytes).", line=None)
 
@@ -201,16 +230,21 @@ def test_official_u_data_comma_separated(tmp_path):
     folder = make_official(tmp_path, data="1,1,5,881250949\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
-    assert_message(error, folder / "u.data", "expected 4 tab-separated fields, found 1.", line=1)
+    assert_message(
+        error,
+        folder / "u.data",
+        "expected 4 tab-separated fields, found 1. The line is separated by commas, not tabs.",
+        line=1,
+    )
 
 
 def test_official_u_data_line_without_timestamp(tmp_path):
     folder = make_official(tmp_path, data=U_DATA + "3\t1\t4\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
     assert_message(error, folder / "u.data", "expected 4 tab-separated fields, found 3.", line=6)
 
@@ -219,7 +253,7 @@ def test_official_u_data_non_numeric_rating(tmp_path):
     folder = make_official(tmp_path, data=U_DATA.replace("\t3\t881250950", "\tthree\t881250950"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
     assert_message(error, folder / "u.data", "rating 'three' is not a number.", line=2)
 
@@ -233,10 +267,12 @@ def test_official_u_data_non_numeric_rating(tmp_path):
     ],
 )
 def test_official_u_data_bad_rating_value(tmp_path, rating, problem):
-    folder = make_official(tmp_path, data=U_DATA.replace("\t1\t881250952", f"\t{rating}\t881250952"))
+    folder = make_official(
+        tmp_path, data=U_DATA.replace("\t1\t881250952", f"\t{rating}\t881250952")
+    )
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
     assert_message(error, folder / "u.data", problem, line=4)
 
@@ -245,16 +281,18 @@ def test_official_u_data_negative_timestamp(tmp_path):
     folder = make_official(tmp_path, data=U_DATA.replace("881250953", "-5"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
-    assert_message(error, folder / "u.data", "timestamp '-5' is out of range: it must be >= 0.", line=5)
+    assert_message(
+        error, folder / "u.data", "timestamp '-5' is out of range: it must be >= 0.", line=5
+    )
 
 
 def test_official_u_data_duplicate_pair_names_both_lines(tmp_path):
     folder = make_official(tmp_path, data=U_DATA + "2\t1\t5\t881250999\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
     assert_message(
         error,
@@ -268,7 +306,7 @@ def test_official_u_data_blank_line_keeps_line_numbers(tmp_path):
     folder = make_official(tmp_path, data="1\t1\t5\t1\n\n1\t2\tx\t2\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_ratings(folder / "u.data")
+        files.read_official_ratings(folder / "u.data")
 
     assert_message(error, folder / "u.data", "rating 'x' is not a number.", line=3)
 
@@ -277,7 +315,7 @@ def test_official_bad_gender(tmp_path):
     folder = make_official(tmp_path, user=U_USER.replace("|F|", "|female|"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_users(folder / "u.user")
+        files.read_official_users(folder / "u.user")
 
     assert_message(error, folder / "u.user", "gender 'female' must be 'M' or 'F'.", line=2)
 
@@ -286,7 +324,7 @@ def test_official_non_numeric_age(tmp_path):
     folder = make_official(tmp_path, user=U_USER.replace("|23|", "|twenty|"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_users(folder / "u.user")
+        files.read_official_users(folder / "u.user")
 
     assert_message(error, folder / "u.user", "age 'twenty' is not a number.", line=3)
 
@@ -295,16 +333,18 @@ def test_official_user_listed_twice(tmp_path):
     folder = make_official(tmp_path, user=U_USER + "2|30|M|other|12345\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_users(folder / "u.user")
+        files.read_official_users(folder / "u.user")
 
-    assert_message(error, folder / "u.user", "user id 2 appears more than once (lines 2, 4).", line=4)
+    assert_message(
+        error, folder / "u.user", "user id 2 appears more than once (lines 2, 4).", line=4
+    )
 
 
 def test_official_u_user_wrong_number_of_fields(tmp_path):
     folder = make_official(tmp_path, user=U_USER + "4|30|M|other\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_users(folder / "u.user")
+        files.read_official_users(folder / "u.user")
 
     assert_message(error, folder / "u.user", "expected 5 '|'-separated fields, found 4.", line=4)
 
@@ -317,10 +357,13 @@ def test_official_bad_genre_flag(tmp_path, flag):
     folder = make_official(tmp_path, item=U_ITEM + line + "\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_items(folder / "u.item")
+        files.read_official_items(folder / "u.item")
 
     assert_message(
-        error, folder / "u.item", f"genre flag 'Comedy' (field 11) is '{flag}'; it must be 0 or 1.", line=4
+        error,
+        folder / "u.item",
+        f"genre flag 'Comedy' (field 11) is '{flag}'; it must be 0 or 1.",
+        line=4,
     )
 
 
@@ -329,7 +372,7 @@ def test_official_u_item_missing_a_genre_flag(tmp_path):
     folder = make_official(tmp_path, item=U_ITEM + line + "\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_items(folder / "u.item")
+        files.read_official_items(folder / "u.item")
 
     assert_message(error, folder / "u.item", "expected 24 '|'-separated fields, found 23.", line=4)
 
@@ -338,10 +381,13 @@ def test_official_bad_release_date(tmp_path):
     folder = make_official(tmp_path, item=U_ITEM.replace("01-Jan-1993", "1993-01-01"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_items(folder / "u.item")
+        files.read_official_items(folder / "u.item")
 
     assert_message(
-        error, folder / "u.item", "release date '1993-01-01' is not a date like '01-Jan-1995' (or empty).", line=2
+        error,
+        folder / "u.item",
+        "release date '1993-01-01' is not a date like '01-Jan-1995' (or empty).",
+        line=2,
     )
 
 
@@ -349,9 +395,11 @@ def test_official_item_listed_twice(tmp_path):
     folder = make_official(tmp_path, item=U_ITEM + U_ITEM.splitlines(keepends=True)[0])
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_official_items(folder / "u.item")
+        files.read_official_items(folder / "u.item")
 
-    assert_message(error, folder / "u.item", "item id 1 appears more than once (lines 1, 4).", line=4)
+    assert_message(
+        error, folder / "u.item", "item id 1 appears more than once (lines 1, 4).", line=4
+    )
 
 
 # --- RecBole's atomic files: one test per bad input -------------------------------
@@ -361,7 +409,7 @@ def test_recbole_missing_column(tmp_path):
     folder = make_recbole(tmp_path, inter=INTER.replace("rating:float", "score:float"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_recbole_ratings(folder / "ml-100k.inter")
+        files.read_recbole_ratings(folder / "ml-100k.inter")
 
     assert_message(
         error,
@@ -376,7 +424,7 @@ def test_recbole_empty_file(tmp_path):
     folder = make_recbole(tmp_path, inter="")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_recbole_ratings(folder / "ml-100k.inter")
+        files.read_recbole_ratings(folder / "ml-100k.inter")
 
     assert_message(error, folder / "ml-100k.inter", "the file is empty (zero bytes).", line=None)
 
@@ -384,9 +432,9 @@ def test_recbole_empty_file(tmp_path):
 @pytest.mark.parametrize(
     ("name", "reader", "what"),
     [
-        ("ml-100k.inter", ml.read_recbole_ratings, "ratings"),
-        ("ml-100k.user", ml.read_recbole_users, "users"),
-        ("ml-100k.item", ml.read_recbole_items, "items"),
+        ("ml-100k.inter", files.read_recbole_ratings, "ratings"),
+        ("ml-100k.user", files.read_recbole_users, "users"),
+        ("ml-100k.item", files.read_recbole_items, "items"),
     ],
 )
 def test_recbole_header_only(tmp_path, name, reader, what):
@@ -404,7 +452,7 @@ def test_recbole_out_of_range_rating_counts_the_header_line(tmp_path):
     folder = make_recbole(tmp_path, inter=INTER.replace("\t4\t881250951", "\t9\t881250951"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_recbole_ratings(folder / "ml-100k.inter")
+        files.read_recbole_ratings(folder / "ml-100k.inter")
 
     assert_message(
         error,
@@ -418,7 +466,7 @@ def test_recbole_duplicate_pair_names_both_lines(tmp_path):
     folder = make_recbole(tmp_path, inter=INTER + "1\t2\t4\t881250960\n")
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_recbole_ratings(folder / "ml-100k.inter")
+        files.read_recbole_ratings(folder / "ml-100k.inter")
 
     assert_message(
         error,
@@ -432,10 +480,13 @@ def test_recbole_unknown_genre(tmp_path):
     folder = make_recbole(tmp_path, item=RB_ITEM.replace("\tComedy\n", "\tComedy Cartoon\n"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_recbole_items(folder / "ml-100k.item")
+        files.read_recbole_items(folder / "ml-100k.item")
 
     assert_message(
-        error, folder / "ml-100k.item", f"unknown genre 'Cartoon'; the genres are {', '.join(GENRES)}.", line=3
+        error,
+        folder / "ml-100k.item",
+        f"unknown genre 'Cartoon'; the genres are {', '.join(GENRES)}.",
+        line=3,
     )
 
 
@@ -443,7 +494,7 @@ def test_recbole_bad_gender(tmp_path):
     folder = make_recbole(tmp_path, user=RB_USER.replace("\tM\twriter", "\tX\twriter"))
 
     with pytest.raises(DataFormatError) as error:
-        ml.read_recbole_users(folder / "ml-100k.user")
+        files.read_recbole_users(folder / "ml-100k.user")
 
     assert_message(error, folder / "ml-100k.user", "gender 'X' must be 'M' or 'F'.", line=4)
 
@@ -496,19 +547,33 @@ def test_data_dir_is_the_only_source_when_given(tmp_path):
     empty.mkdir()
 
     with pytest.raises(FileNotFoundError) as error:
-        load_movielens_100k(data_dir=empty, data_home=tmp_path / "home", report=None)
+        load_movielens_100k(
+            data_dir=empty, data_home=tmp_path / "home", sources=NO_NETWORK, report=None
+        )
 
-    assert str(error.value) == (
-        f"{empty} holds neither the official files (u.data, u.user, u.item) "
-        "nor RecBole's (ml-100k.inter, ml-100k.user, ml-100k.item)."
+    assert isinstance(error.value, DataFormatError)
+    assert_message(
+        error,
+        empty,
+        "MovieLens 100K (ml-100k) is not here: it needs u.data, u.user, u.item; or RecBole's "
+        "ml-100k.inter, ml-100k.user, ml-100k.item. The folder is empty.",
+        line=None,
     )
 
 
 def test_data_dir_that_does_not_exist(tmp_path):
     missing = tmp_path / "nowhere"
 
-    with pytest.raises(FileNotFoundError, match=rf"^{missing} is not a folder; it should hold the official files"):
+    with pytest.raises(FileNotFoundError) as error:
         load_movielens_100k(data_dir=missing, report=None)
+
+    assert_message(
+        error,
+        missing,
+        "is not a folder; it should hold MovieLens 100K's files (u.data, u.user, u.item; "
+        "or RecBole's ml-100k.inter, ml-100k.user, ml-100k.item).",
+        line=None,
+    )
 
 
 def test_data_dir_with_a_malformed_file_reports_that_file(tmp_path):
@@ -520,15 +585,26 @@ def test_data_dir_with_a_malformed_file_reports_that_file(tmp_path):
     assert_message(error, folder / "u.user", "gender '?' must be 'M' or 'F'.", line=2)
 
 
-@pytest.mark.parametrize(("subfolder", "make"), [("ml-100k", make_official), ("recbole-ml-100k", make_recbole)])
+@pytest.mark.parametrize(
+    ("subfolder", "make"), [("ml-100k", make_official), ("recbole-ml-100k", make_recbole)]
+)
 def test_cache_is_found_before_any_download(tmp_path, subfolder, make):
-    # The autouse `offline` fixture fails the test if a fetch function is called.
     cached = make(tmp_path / "home" / subfolder)
 
     with pytest.raises(DataFormatError) as error:
-        load_movielens_100k(data_home=tmp_path / "home", report=None)
+        load_movielens_100k(data_home=tmp_path / "home", sources=NO_NETWORK, report=None)
 
     assert_message(error, cached, TINY_COUNT_PROBLEM, line=None)
+
+
+def test_cache_prefers_the_official_files_to_recboles(tmp_path):
+    make_recbole(tmp_path / "home" / "recbole-ml-100k")
+    official = make_official(tmp_path / "home" / "ml-100k")
+
+    with pytest.raises(DataFormatError) as error:
+        load_movielens_100k(data_home=tmp_path / "home", sources=NO_NETWORK, report=None)
+
+    assert error.value.source == str(official)
 
 
 def test_cache_folder_from_environment_variable(tmp_path, monkeypatch):
@@ -537,7 +613,7 @@ def test_cache_folder_from_environment_variable(tmp_path, monkeypatch):
 
     assert default_data_home() == tmp_path / "env-home"
     with pytest.raises(DataFormatError) as error:
-        load_movielens_100k(report=None)
+        load_movielens_100k(sources=NO_NETWORK, report=None)
     assert error.value.source == str(cached)
 
 
@@ -545,36 +621,54 @@ def test_no_download_and_empty_cache_says_where_to_put_the_files(tmp_path):
     home = tmp_path / "home"
 
     with pytest.raises(FileNotFoundError) as error:
-        load_movielens_100k(data_home=home, download_if_missing=False, report=None)
+        load_movielens_100k(
+            data_home=home, download_if_missing=False, sources=NO_NETWORK, report=None
+        )
 
     message = str(error.value)
     assert message.startswith("MovieLens 100K could not be found or fetched. Tried:\n")
-    assert f"neither {home / 'ml-100k'} nor {home / 'recbole-ml-100k'} holds the files" in message
-    assert "download_if_missing=False, so nothing was downloaded" in message
+    assert (
+        f"the cache: {home} holds no ml-100k (download_if_missing=False, so nothing was downloaded)"
+        in message
+    )
     assert message.endswith(
-        f"Download {ml.GROUPLENS_URL}, unzip it, and either put the folder 'ml-100k' "
-        f"(with u.data, u.user, u.item) into {home}, or set RECSYS_DATA_DIR to that folder."
+        f"Download {ML100K.url}, unzip it, and either put the folder 'ml-100k' "
+        f"(with u.data, u.user, u.item) into {home}, or pass data_dir=<that folder or the zip> "
+        "(or set RECSYS_DATA_DIR)."
     )
 
 
-def test_download_order_grouplens_then_recbole_wheel(tmp_path, monkeypatch):
+#: ML-100K with the tiny folders' counts: what the loader verifies a fetched tiny folder against.
+TINY_100K = dataclasses.replace(
+    ML100K, counts=Counts(ratings=5, users=3, items=3), ratings_sha256=None
+)
+
+
+def test_download_order_grouplens_then_recbole_wheel(tmp_path):
     calls, said = [], []
 
-    def grouplens_down(home, say):
+    def grouplens_down(release, home, say):
         calls.append("grouplens")
         raise OSError("no route to files.grouplens.org")
 
-    def recbole_wheel(home, say):
+    def recbole_wheel(release, home, say):
         calls.append("recbole")
         return make_recbole(home / "recbole-ml-100k")
 
-    monkeypatch.setattr(ml, "_fetch_grouplens", grouplens_down)
-    monkeypatch.setattr(ml, "_fetch_recbole_wheel", recbole_wheel)
-    monkeypatch.setattr(ml, "verify_movielens_100k", lambda data: None)  # the tiny data is not ML-100K
-
-    data = load_movielens_100k(data_home=tmp_path / "home", report=said.append)
+    sources = (
+        Source("Downloading the official {zip_name} from GroupLens", grouplens_down),
+        Source(
+            "Fetching the copy inside the RecBole 1.2.1 wheel with pip",
+            recbole_wheel,
+            frozenset({"ml-100k"}),
+        ),
+    )
+    data = load_movielens(
+        TINY_100K, data_home=tmp_path / "home", sources=sources, report=said.append
+    )
 
     assert calls == ["grouplens", "recbole"]
+    assert isinstance(data, MovieLens100K)
     assert data.source == str(tmp_path / "home" / "recbole-ml-100k")
     assert len(data.ratings) == 5 and data.n_users == 3 and data.n_items == 3
     assert said == [
@@ -583,30 +677,43 @@ def test_download_order_grouplens_then_recbole_wheel(tmp_path, monkeypatch):
     ]
 
 
-def test_fetched_data_is_verified(tmp_path, monkeypatch):
-    monkeypatch.setattr(ml, "_fetch_grouplens", lambda home, say: make_official(home / "ml-100k"))
+def test_default_sources_are_grouplens_then_the_recbole_wheel_for_ml_100k_only():
+    assert [source.fetch for source in SOURCES] == [fetch_grouplens, fetch_recbole_wheel]
+    assert [source.has(ML100K) for source in SOURCES] == [True, True]
+    assert [source.has(RELEASES["ml-1m"]) for source in SOURCES] == [True, False]
+
+
+def test_fetched_data_is_verified(tmp_path):
+    sources = (
+        Source("a fake GroupLens", lambda release, home, say: make_official(home / "ml-100k")),
+    )
 
     with pytest.raises(DataFormatError) as error:
-        load_movielens_100k(data_home=tmp_path / "home", report=None)
+        load_movielens_100k(data_home=tmp_path / "home", sources=sources, report=None)
 
     assert_message(error, tmp_path / "home" / "ml-100k", TINY_COUNT_PROBLEM, line=None)
 
 
-def test_every_source_failing_lists_the_failures_and_where_to_put_the_files(tmp_path, monkeypatch):
-    def down(home, say):
+def test_every_source_failing_lists_the_failures_and_where_to_put_the_files(tmp_path):
+    def down(release, home, say):
         raise OSError("offline")
 
-    monkeypatch.setattr(ml, "_fetch_grouplens", down)
-    monkeypatch.setattr(ml, "_fetch_recbole_wheel", down)
+    sources = (
+        Source("Downloading the official {zip_name} from GroupLens", down),
+        Source("Fetching from a mirror", down),
+    )
     home = tmp_path / "home"
 
     with pytest.raises(FileNotFoundError) as error:
-        load_movielens_100k(data_home=home, report=None)
+        load_movielens_100k(data_home=home, sources=sources, report=None)
 
     message = str(error.value)
     assert "  - Downloading the official ml-100k.zip from GroupLens failed: offline\n" in message
-    assert "  - Fetching the copy inside the RecBole 1.2.1 wheel with pip failed: offline\n" in message
-    assert f"into {home}, or set RECSYS_DATA_DIR to that folder." in message
+    assert "  - Fetching from a mirror failed: offline\n" in message
+    assert (
+        f"into {home}, or pass data_dir=<that folder or the zip> (or set RECSYS_DATA_DIR)."
+        in message
+    )
 
 
 # --- the real MovieLens 100K ---------------------------------------------------------
@@ -629,7 +736,10 @@ def test_real_counts_and_density(ml100k):
 
 @pytest.mark.movielens
 def test_real_checksum(ml100k):
-    assert ratings_checksum(ml100k.ratings) == "d0366dc73dcd6c6620782fc3436fc07a4a003fe17c863aee0829c53db6a8f574"
+    assert (
+        ratings_checksum(ml100k.ratings)
+        == "d0366dc73dcd6c6620782fc3436fc07a4a003fe17c863aee0829c53db6a8f574"
+    )
 
 
 @pytest.mark.movielens
@@ -669,7 +779,7 @@ def test_real_verification_catches_an_edited_rating(ml100k):
     assert_message(
         error,
         "edited",
-        f"the ratings' SHA-256 is {ratings_checksum(ratings)}, expected {ml.RATINGS_SHA256}: "
+        f"the ratings' SHA-256 is {ratings_checksum(ratings)}, expected {ML100K.ratings_sha256}: "
         "the files are not the original MovieLens 100K (edited, reordered or truncated).",
         line=None,
     )
@@ -677,7 +787,9 @@ def test_real_verification_catches_an_edited_rating(ml100k):
 
 @pytest.mark.movielens
 def test_real_verification_catches_reordered_ratings(ml100k):
-    reordered = dataclasses.replace(ml100k, ratings=ml100k.ratings.iloc[::-1].reset_index(drop=True))
+    reordered = dataclasses.replace(
+        ml100k, ratings=ml100k.ratings.iloc[::-1].reset_index(drop=True)
+    )
 
     with pytest.raises(DataFormatError, match="the ratings' SHA-256 is"):
         verify_movielens_100k(reordered)
@@ -710,9 +822,9 @@ def _write_official(data: MovieLens100K, folder: Path) -> None:
 
 def _write_recbole(data: MovieLens100K, folder: Path) -> None:
     folder.mkdir(parents=True)
-    data.ratings.set_axis(["user_id:token", "item_id:token", "rating:float", "timestamp:float"], axis=1).to_csv(
-        folder / "ml-100k.inter", sep="\t", index=False
-    )
+    data.ratings.set_axis(
+        ["user_id:token", "item_id:token", "rating:float", "timestamp:float"], axis=1
+    ).to_csv(folder / "ml-100k.inter", sep="\t", index=False)
     users = data.users.reset_index()
     users.columns = [f"{c}:token" for c in users.columns]
     users.to_csv(folder / "ml-100k.user", sep="\t", index=False)
@@ -739,7 +851,7 @@ def test_real_official_and_recbole_layouts_give_identical_data(ml100k, tmp_path)
     assert official.source == str(tmp_path / "official" / "ml-100k")
     assert recbole.source == str(tmp_path / "recbole" / "recbole-ml-100k")
     for data in (official, recbole):
-        assert ratings_checksum(data.ratings) == ml.RATINGS_SHA256
+        assert ratings_checksum(data.ratings) == ML100K.ratings_sha256
         pd.testing.assert_frame_equal(data.ratings, ml100k.ratings)
         pd.testing.assert_frame_equal(data.users, ml100k.users)
         assert data.items["genres"].tolist() == ml100k.items["genres"].tolist()

@@ -1,9 +1,9 @@
-"""Dense matrix factorization (the seed's five tasks, done right) and BiasedMF.
+"""Dense matrix factorization (the original notebook's five tasks, done right), DenseMF and BiasedMF.
 
 Every test here runs on a few hand-written numbers or on small synthetic data
 with a planted low-rank structure, in well under a second. Several tests put
-the seed notebook's version next to the reference one, to pin down what the
-reference fixes: the loss averaged over all cells, the missing ``zero_grad``.
+the original notebook's version next to the reference one, to pin down what
+the reference fixes: the loss averaged over all cells, the missing ``zero_grad``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,14 @@ import torch
 from recsys_ref.data import make_synthetic_ratings, random_split, to_dense
 from recsys_ref.metrics import rmse
 from recsys_ref.mf import (
+    DENSE_MF_TUNED,
     BiasedMF,
+    DenseMF,
     DenseMFResult,
+    DenseMFSettings,
+    check_dense_mf_fits,
     clip_to_range,
+    dense_mf_bytes,
     estimate,
     init_factors,
     masked_mse,
@@ -216,10 +221,11 @@ def test_minmax_moves_in_range_estimates_but_clip_does_not():
 def test_clip_leaves_in_range_values_unchanged_and_caps_the_rest():
     estimated = torch.tensor([[-3.0, 1.0, 2.7], [5.0, 5.01, 4.99]])
 
+    assert torch.equal(clip_to_range(estimated), torch.tensor([[1.0, 1.0, 2.7], [5.0, 5.0, 4.99]]))
     assert torch.equal(
-        clip_to_range(estimated), torch.tensor([[1.0, 1.0, 2.7], [5.0, 5.0, 4.99]])
+        clip_to_range(estimated, low=2.0, high=3.0),
+        torch.tensor([[2.0, 2.0, 2.7], [3.0, 3.0, 3.0]]),
     )
-    assert torch.equal(clip_to_range(estimated, low=2.0, high=3.0), torch.tensor([[2.0, 2.0, 2.7], [3.0, 3.0, 3.0]]))
 
 
 @pytest.mark.parametrize("rescale", [minmax_to_range, clip_to_range])
@@ -248,7 +254,9 @@ class SpyAdam(torch.optim.Adam):
 
     def step(self, closure=None):
         params = self.param_groups[0]["params"]
-        self.snapshots.append(([p.detach().clone() for p in params], [p.grad.clone() for p in params]))
+        self.snapshots.append(
+            ([p.detach().clone() for p in params], [p.grad.clone() for p in params])
+        )
         return super().step(closure)
 
 
@@ -266,7 +274,9 @@ def fresh_gradients(user_factors, movies_factors, ratings, exist, weight_decay=0
     dL/dU = V G^T + 2 lambda U / |E| and dL/dV = U G + 2 lambda V / |E|.
     """
     n_observed = exist.sum()
-    residual = torch.where(exist > 0, user_factors.T @ movies_factors - ratings, torch.zeros_like(ratings))
+    residual = torch.where(
+        exist > 0, user_factors.T @ movies_factors - ratings, torch.zeros_like(ratings)
+    )
     g = 2 * residual / n_observed
     grad_u = movies_factors @ g.T + 2 * weight_decay * user_factors / n_observed
     grad_v = user_factors @ g + 2 * weight_decay * movies_factors / n_observed
@@ -426,9 +436,13 @@ def test_biased_mf_fit_returns_self_and_sets_its_attributes(planted_split):
 
     assert model.fit(train) is model
     assert model.global_mean == pytest.approx(train["rating"].mean(), rel=1e-6)
-    assert model.user_bias.shape == (61,) and model.item_bias.shape == (41,)  # indexed by raw 1-based id
-    assert model.user_factors.shape == (61, 4) and model.item_factors.shape == (41, 4)
+    assert model.bu.shape == (60,) and model.bi.shape == (40,)  # 0-based: entry id - 1
+    assert model.pu.shape == (60, 4) and model.qi.shape == (40, 4)
     assert len(model.losses) == 2
+    # The aliases of earlier releases, indexed by raw id (row 0 unused), for the book until it switches.
+    assert model.user_bias.shape == (61,) and model.item_factors.shape == (41, 4)
+    np.testing.assert_array_equal(model.item_factors[1:], model.qi)
+    np.testing.assert_array_equal(model.seen_users[1:], model.known_users)
 
 
 def test_biased_mf_predict_before_fit_raises():
@@ -466,8 +480,14 @@ def test_biased_mf_fallbacks_for_unknown_users_and_items_are_exact():
         }
     )
     model = BiasedMF(n_factors=3, epochs=20, lr=0.05, rating_range=(-100.0, 100.0)).fit(train)
-    mu, bu, bi = model.global_mean, model.user_bias, model.item_bias
-    assert np.all(model.item_factors[[1, 2]] != 0) and np.all(model.user_factors[3] != 0)
+    mu, bu, bi = (
+        model.global_mean,
+        model.user_bias,
+        model.item_bias,
+    )  # raw-id aliases: bu[u] is user u's
+    assert np.all(model.qi[3] != 0) and np.all(
+        model.pu[2] != 0
+    )  # user 3 and item 4 keep their random start
 
     unknown_users = model.predict([3, 99, 0, -1], [2, 2, 2, 2])
     unknown_items = model.predict([1, 1, 1], [4, 77, -5])
@@ -477,7 +497,9 @@ def test_biased_mf_fallbacks_for_unknown_users_and_items_are_exact():
     np.testing.assert_allclose(unknown_users, mu + bi[2], rtol=1e-6)
     np.testing.assert_allclose(unknown_items, mu + bu[1], rtol=1e-6)
     np.testing.assert_allclose(both_unknown, mu, rtol=1e-6)
-    np.testing.assert_allclose(known, mu + bu[2] + bi[3] + model.user_factors[2] @ model.item_factors[3], rtol=1e-5)
+    np.testing.assert_allclose(
+        known, mu + bu[2] + bi[3] + model.user_factors[2] @ model.item_factors[3], rtol=1e-5
+    )
 
 
 def test_biased_mf_fallbacks_are_clipped_too():
@@ -510,13 +532,23 @@ def test_biased_mf_is_deterministic_for_a_seed_and_seeds_differ(planted_split):
         dict(epochs=4),
         dict(batch_size=64),
         dict(init_std=0.5),
+        dict(optimizer="sparse_adam"),
     ],
     ids=lambda change: next(iter(change)),
 )
 def test_biased_mf_every_hyperparameter_changes_the_result(planted_split, change):
     """Each argument must reach the training (a typo'd or ignored one would not)."""
     train, test = planted_split
-    base = dict(n_factors=4, epochs=6, lr=0.02, lr_decay=0.9, reg=0.05, bias_reg=0.01, batch_size=256, init_std=0.1)
+    base = dict(
+        n_factors=4,
+        epochs=6,
+        lr=0.02,
+        lr_decay=0.9,
+        reg=0.05,
+        bias_reg=0.01,
+        batch_size=256,
+        init_std=0.1,
+    )
 
     def test_rmse(settings):
         model = BiasedMF(**settings).fit(train)
@@ -547,3 +579,103 @@ def test_biased_mf_fit_leaves_global_torch_state_alone():
     BiasedMF(n_factors=2, epochs=1).fit(ratings)
     assert torch.equal(torch.rand(3), expected)
     assert torch.get_num_threads() == threads
+
+
+def test_biased_mf_with_sparse_adam_learns_as_well(planted_split):
+    """Lazy Adam updates only the rows of each batch; it must learn the planted structure too."""
+    train, test = planted_split
+
+    model = BiasedMF(**FAST, optimizer="sparse_adam").fit(train)
+
+    test_rmse = rmse(test["rating"], model.predict(test["user_id"], test["item_id"]))
+    assert test_rmse < 0.6 * global_mean_rmse(train, test)
+
+
+def test_biased_mf_rejects_an_unknown_optimizer():
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sparse_adam'"):
+        BiasedMF(optimizer="sgd")
+
+
+def test_biased_mf_scores_are_its_unclipped_predictions(planted_split):
+    train, _ = planted_split
+    model = BiasedMF(**FAST).fit(train)
+    users = np.array([1, 7, 60, 99])  # 99 is unknown
+
+    scores = model.score_items(users, n_items=45)  # items 41..45 are unknown
+
+    model.rating_range = (-np.inf, np.inf)
+    expected = model.predict(np.repeat(users, 45), np.tile(np.arange(1, 46), 4)).reshape(4, 45)
+    np.testing.assert_allclose(scores, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(scores[3], model.global_mean + np.r_[model.bi, np.zeros(5)])
+
+
+# --- DenseMF: the fixed dense model as a rating predictor ------------------------------------
+
+
+def test_dense_mf_settings_read_like_a_dataclass_and_unpack_like_a_dict():
+    assert DENSE_MF_TUNED.weight_decay == 5.0
+    assert dict(DENSE_MF_TUNED) == {"n_factors": 50, "epochs": 250, "lr": 0.01, "weight_decay": 5.0}
+    assert DenseMFSettings() != DENSE_MF_TUNED
+    with pytest.raises(AttributeError):
+        DENSE_MF_TUNED.weight_decay = 1.0  # frozen: the book and the benchmark share it
+
+
+def test_dense_mf_defaults_are_the_tuned_settings():
+    model = DenseMF()
+
+    assert {name: getattr(model, name) for name in DENSE_MF_TUNED} == dict(DENSE_MF_TUNED)
+
+
+def test_dense_mf_predicts_what_train_dense_mf_estimates(planted_split):
+    train, test = planted_split
+    settings = dict(n_factors=5, epochs=200, lr=0.05, weight_decay=0.1)
+
+    model = DenseMF(**settings, shape=(60, 40), seed=3).fit(train)
+    dense = to_dense(train, 60, 40)
+    estimated = clip_to_range(
+        train_dense_mf(dense.ratings, dense.exist, **settings, seed=3).estimated()
+    ).numpy()
+
+    predicted = model.predict(test["user_id"], test["item_id"])
+    known = test["item_id"].isin(train["item_id"]) & test["user_id"].isin(train["user_id"])
+    np.testing.assert_allclose(
+        predicted[known],
+        estimated[test["user_id"][known] - 1, test["item_id"][known] - 1],
+        rtol=1e-5,
+    )
+    assert rmse(test["rating"], predicted) < 0.6 * global_mean_rmse(train, test)
+
+
+def test_dense_mf_falls_back_to_the_mean_for_unknown_ids():
+    train = pd.DataFrame({"user_id": [1, 1, 3], "item_id": [1, 3, 3], "rating": [5, 3, 4]})
+    model = DenseMF(n_factors=2, epochs=5, rating_range=(-100.0, 100.0)).fit(train)
+
+    # User 2 and item 2 are inside the matrix but have no rating; 9 is outside it.
+    np.testing.assert_allclose(model.predict([2, 1, 9], [1, 2, 1]), model.global_mean)
+    assert model.predict([1], [1])[0] != pytest.approx(model.global_mean)
+
+
+def test_dense_mf_shape_must_cover_the_training_ids(planted_split):
+    train, _ = planted_split
+    with pytest.raises(ValueError, match="too small"):
+        DenseMF(epochs=1, shape=(10, 40)).fit(train)
+
+
+def test_dense_model_memory_grows_with_users_times_items():
+    assert dense_mf_bytes(1000, 2000) == 2 * dense_mf_bytes(1000, 1000) == 9 * 4 * 2_000_000
+
+
+def test_a_dense_model_that_cannot_fit_is_refused_with_its_size():
+    # MovieLens 10M's shape: 69,878 users x 10,677 items.
+    with pytest.raises(
+        MemoryError, match=r"69,878 users x 10,677 items .* needs about 26\.9 GB .* 4\.0 GB"
+    ):
+        check_dense_mf_fits(69_878, 10_677, available_bytes=4 * 10**9)
+    check_dense_mf_fits(943, 1682, available_bytes=4 * 10**9)  # MovieLens 100K fits
+
+
+def test_train_dense_mf_refuses_before_training(monkeypatch, small_dense):
+    monkeypatch.setattr("recsys_ref.mf.available_memory_bytes", lambda: 100)
+
+    with pytest.raises(MemoryError, match="12 users x 9 items"):
+        train_dense_mf(small_dense.ratings, small_dense.exist, n_factors=2, epochs=1)

@@ -58,7 +58,9 @@ def test_random_split_same_seed_same_split(many_ratings):
 
 
 def test_random_split_different_seeds_different_splits(many_ratings):
-    tests = [set(random_split(many_ratings, test_fraction=0.2, seed=seed)[1].index) for seed in range(3)]
+    tests = [
+        set(random_split(many_ratings, test_fraction=0.2, seed=seed)[1].index) for seed in range(3)
+    ]
 
     assert tests[0] != tests[1] and tests[1] != tests[2] and tests[0] != tests[2]
     assert len(tests[0]) == len(tests[1]) == len(tests[2])
@@ -75,7 +77,9 @@ def test_random_split_is_spread_over_the_whole_frame(many_ratings):
 
 @pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 1.5])
 def test_random_split_invalid_fraction(tiny_ratings, fraction):
-    with pytest.raises(ValueError, match=rf"test_fraction must be strictly between 0 and 1, got {fraction}\."):
+    with pytest.raises(
+        ValueError, match=rf"test_fraction must be strictly between 0 and 1, got {fraction}\."
+    ):
         random_split(tiny_ratings, test_fraction=fraction)
 
 

@@ -1,4 +1,4 @@
-"""train_recommender_net and predict_ratings on small synthetic data.
+"""train_recommender_net, predict_ratings and RecommenderNetPredictor on small synthetic data.
 
 The data: 60 users x 40 movies, half the cells rated, from a planted rank-3
 matrix with a little noise (about 1,300 ratings); 20 % of them are the
@@ -14,9 +14,19 @@ import pytest
 import torch
 from torch import nn
 
+import recsys_ref.nn_training
+import recsys_ref.training
+from recsys_ref.base import NotFittedError
 from recsys_ref.data import make_synthetic_ratings, random_split
+from recsys_ref.metrics import rmse
 from recsys_ref.nn import RecommenderNet
-from recsys_ref.training import TrainingHistory, predict_ratings, ratings_to_tensors, train_recommender_net
+from recsys_ref.nn_training import (
+    RecommenderNetPredictor,
+    TrainingHistory,
+    predict_ratings,
+    ratings_to_tensors,
+    train_recommender_net,
+)
 
 N_USERS, N_MOVIES = 60, 40
 
@@ -57,7 +67,9 @@ def test_ratings_to_tensors_makes_zero_based_indices():
 
     users, movies, values = ratings_to_tensors(frame)
 
-    assert users.dtype == torch.long and movies.dtype == torch.long and values.dtype == torch.float32
+    assert (
+        users.dtype == torch.long and movies.dtype == torch.long and values.dtype == torch.float32
+    )
     assert users.tolist() == [0, 2] and movies.tolist() == [1, 0] and values.tolist() == [4.0, 5.0]
 
 
@@ -99,7 +111,9 @@ def test_early_stopping_when_validation_never_improves(split, patience):
     before = {name: value.clone() for name, value in net.state_dict().items()}
 
     # lr = 0: the weights never move, so the validation loss never improves after epoch 0.
-    history = train_recommender_net(net, train, valid=valid, epochs=30, batch_size=256, lr=0.0, patience=patience)
+    history = train_recommender_net(
+        net, train, valid=valid, epochs=30, batch_size=256, lr=0.0, patience=patience
+    )
 
     assert len(history.valid_loss) == 1 + patience
     assert history.best_epoch == 0
@@ -125,7 +139,8 @@ def test_reduce_lr_on_plateau_lowers_the_learning_rate(split, lr_patience):
     )
 
     rates = history.learning_rate
-    # After the first epoch sets the reference, lr_patience + 1 epochs without improvement cut the rate.
+    # After the first epoch sets the reference, the rate is cut only once more than
+    # lr_patience epochs in a row have not improved (ReduceLROnPlateau's num_bad_epochs > patience).
     first_cut = lr_patience + 2
     assert rates[:first_cut] == [lr] * first_cut
     assert rates[first_cut] == pytest.approx(lr * factor)
@@ -144,7 +159,10 @@ def test_training_is_deterministic_for_a_seed(split):
 
     assert first.train_loss == again.train_loss
     assert first.valid_loss == again.valid_loss
-    assert all(torch.equal(a, b) for a, b in zip(first_net.state_dict().values(), again_net.state_dict().values()))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(first_net.state_dict().values(), again_net.state_dict().values())
+    )
     # The seed drives the shuffling and dropout, so another seed trains differently.
     assert first.train_loss != other.train_loss
 
@@ -185,7 +203,9 @@ def test_without_valid_a_seeded_share_of_train_is_held_out(split):
     train, _ = split
     net = new_net()
 
-    history = train_recommender_net(net, train, valid_fraction=0.25, epochs=3, batch_size=128, seed=2)
+    history = train_recommender_net(
+        net, train, valid_fraction=0.25, epochs=3, batch_size=128, seed=2
+    )
 
     _, held_out = random_split(train, test_fraction=0.25, seed=2)
     assert valid_mse(net, held_out) == pytest.approx(min(history.valid_loss), rel=1e-6)
@@ -213,7 +233,9 @@ def test_training_leaves_the_model_in_eval_mode(split):
 def test_progress_bar_option_runs(split, capsys):
     train, valid = split
 
-    history = train_recommender_net(new_net(), train, valid=valid, epochs=2, batch_size=256, progress=True)
+    history = train_recommender_net(
+        new_net(), train, valid=valid, epochs=2, batch_size=256, progress=True
+    )
 
     assert len(history.valid_loss) == 2
     assert "epochs" in capsys.readouterr().err
@@ -254,3 +276,65 @@ def test_predict_ratings_of_no_pairs_is_empty(split):
     _, valid = split
 
     assert predict_ratings(new_net(), valid.head(0)).shape == (0,)
+
+
+# --- the old module name ------------------------------------------------------------------
+
+
+def test_recsys_ref_training_is_an_alias_of_nn_training():
+    """The released notebooks import recsys_ref.training; it must hand out the very same objects."""
+    for name in (
+        "train_recommender_net",
+        "predict_ratings",
+        "ratings_to_tensors",
+        "TrainingHistory",
+    ):
+        assert getattr(recsys_ref.training, name) is getattr(recsys_ref.nn_training, name)
+
+
+# --- RecommenderNetPredictor ------------------------------------------------------------------
+
+SMALL_NET = {"n_factors": 8, "hidden": (16,), "embedding_dropout": 0.0, "dropout_rate": 0.1}
+QUICK = {"epochs": 40, "batch_size": 64, "lr": 3e-2, "weight_decay": 0.0, "patience": 3}
+
+
+def test_predictor_trains_the_network_as_train_recommender_net_does(split):
+    train, test = split
+
+    model = RecommenderNetPredictor(
+        SMALL_NET, training=QUICK, shape=(N_USERS, N_MOVIES), seed=4
+    ).fit(train)
+    torch.manual_seed(4)
+    net = RecommenderNet(N_USERS, N_MOVIES, **SMALL_NET)
+    history = train_recommender_net(net, train, seed=4, **QUICK)
+
+    assert model.history.valid_loss == history.valid_loss
+    known = test["user_id"].isin(train["user_id"]) & test["item_id"].isin(train["item_id"])
+    np.testing.assert_allclose(
+        model.predict(test["user_id"], test["item_id"])[known],
+        predict_ratings(net, test[known]),
+        rtol=1e-6,
+    )
+    global_mean = rmse(test["rating"], np.full(len(test), train["rating"].mean()))
+    assert rmse(test["rating"], model.predict(test["user_id"], test["item_id"])) < 0.9 * global_mean
+
+
+def test_predictor_falls_back_to_the_mean_and_scores_every_item(split):
+    train, _ = split
+    model = RecommenderNetPredictor(SMALL_NET, training={"epochs": 2}, seed=0).fit(train)
+
+    np.testing.assert_allclose(model.predict([999, 1], [1, 999]), model.global_mean)
+    scores = model.score_items([1, 2, 999])
+    assert scores.shape == (3, N_MOVIES)
+    np.testing.assert_allclose(scores[2], model.global_mean)
+    np.testing.assert_allclose(
+        scores[0], model.predict(np.ones(N_MOVIES, dtype=int), np.arange(1, N_MOVIES + 1))
+    )
+
+
+def test_predictor_before_fit_raises_and_the_shape_must_cover_the_ids(split):
+    train, _ = split
+    with pytest.raises(NotFittedError, match="before fit"):
+        RecommenderNetPredictor().predict([1], [1])
+    with pytest.raises(ValueError, match="too small"):
+        RecommenderNetPredictor(SMALL_NET, shape=(5, 5)).fit(train)
