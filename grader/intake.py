@@ -42,9 +42,10 @@ since Moodle 3.1, a file-name prefix before that or with the option off)::
     Participant_<participant id>_assignsubmission_file/...               blind marking
 
 The student id is the participant id; the full name goes to the entry and the
-roster. Moodle allocates participant ids per assignment, so one person has a
-different id in each assignment's zip (they are what Moodle's grading
-worksheet expects back).
+roster. Moodle numbers participants per assignment (a row of one site-wide
+table, ``assign_user_mapping``), so an id is one person in one assignment and
+the same person has another id in the next assignment's zip; the roster
+records each id's assignment (what Moodle's grading worksheet expects back).
 
 Plain zips (an instructor's own collection)::
 
@@ -64,7 +65,8 @@ Rules
   case; in a ``<student>/<assignment>/`` folder, the folder says. When the name
   says nothing (``Untitled.ipynb``, ``homework.ipynb``): the cells, by their
   nbgrader ``grade_id``s or, when an editor stripped the metadata, by the text
-  of the release's provided (locked) cells; at least :data:`MIN_SHARE` of them.
+  of the release's provided (locked) cells, in any release of the assignment
+  (``exercises/release-history.json``); at least :data:`MIN_SHARE` of them.
   Failing both, a name that contains a notebook's name as a word
   (``mf_final``). Failing all, the import's only assignment, or the only
   assignment the zip's other notebooks belong to (platform zips hold one
@@ -137,6 +139,7 @@ from nbgrader.utils import parse_utc
 
 from grader import notebooks as nbs
 from grader.course import Course
+from grader.releases import known_sources, provided_cells, text_hash
 
 #: Share of a release's grade ids, or of its provided cells' texts, a notebook must contain to be recognised as it.
 MIN_SHARE = 0.5
@@ -145,7 +148,8 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 #: How deep zips uploaded inside the zip are opened.
 MAX_NESTING = 2
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-ROSTER_FIELDS = ("student", "platform", "name", "platform_id")
+#: The columns of ``roster.csv``; ``assignment`` is set for Moodle rows (participant ids are per assignment).
+ROSTER_FIELDS = ("student", "platform", "name", "platform_id", "assignment")
 PLATFORM_TITLES = {"canvas": "Canvas", "blackboard": "Blackboard", "moodle": "Moodle", "plain": "plain",
                    "unknown": "unknown"}
 #: Statuses that need no reading by the instructor (a collected entry with flags still does).
@@ -231,12 +235,22 @@ class IntakeEntry:
 
 @dataclass(frozen=True)
 class RosterRow:
-    """One student of ``roster.csv``: the id under ``submitted/`` and who that is on the platform."""
+    """One platform account of ``roster.csv``: the id under ``submitted/`` and who that is on the platform.
+
+    Attributes:
+        student: The course's student id (the folder under ``submitted/``).
+        platform: ``canvas``, ``blackboard`` or ``moodle`` (plain zips use the course's own ids: no row).
+        name: The full name the platform gave (Moodle, Blackboard receipts), else empty.
+        platform_id: Canvas user id, Blackboard username or Moodle participant id; empty for Canvas's
+            anonymous grading (nothing to map back to).
+        assignment: The assignment a Moodle participant id belongs to; empty for ids that hold course-wide.
+    """
 
     student: str
     platform: str
     name: str
     platform_id: str
+    assignment: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,19 +271,25 @@ class _Naming:
 
 @dataclass(frozen=True)
 class _Release:
-    """What identifies a release notebook: its grade ids and its provided cells' texts."""
+    """What identifies a release notebook: its grade ids and its provided cells' texts.
+
+    ``provided`` holds, per provided (locked, non-answer) cell, the fingerprints of its text in every
+    release of the assignment (:func:`grader.releases.known_sources`): a student who started from an
+    earlier release is recognised too.
+    """
 
     assignment: str
     name: str
     grade_ids: frozenset[str]
-    provided: frozenset[str]
+    provided: tuple[tuple[str, frozenset[str]], ...]
 
     def share(self, nb) -> tuple[float, str]:
-        """The larger share of this release's grade ids / provided texts found in ``nb``, and which it was."""
+        """The larger share of this release's grade ids / provided cells found in ``nb``, and which it was."""
         ids = {nbs.grade_id(c) for c in nb.cells} - {None}
-        texts = {nbs.normal_source(nbs.source(c)) for c in nb.cells if nbs.source(c).strip()}
+        texts = {text_hash(nbs.source(c)) for c in nb.cells if nbs.source(c).strip()}
         by_id = len(ids & self.grade_ids) / len(self.grade_ids) if self.grade_ids else 0.0
-        by_text = len(texts & self.provided) / len(self.provided) if self.provided else 0.0
+        found = sum(1 for _, fingerprints in self.provided if fingerprints & texts)
+        by_text = found / len(self.provided) if self.provided else 0.0
         return (by_id, "ids") if by_id >= by_text else (by_text, "text")
 
 
@@ -446,16 +466,18 @@ def release_assignments(course: Course) -> list[str]:
     return sorted(p.name for p in course.exercises.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def _release(assignment: str, name: str, path: Path) -> _Release:
+def _release(course: Course, assignment: str, name: str, path: Path) -> _Release:
     nb = nbs.read_notebook(path)[0]
     ids = frozenset(filter(None, (nbs.grade_id(c) for c in nb.cells)))
-    provided = frozenset(nbs.normal_source(nbs.source(c)) for c in nb.cells
-                         if nbs.is_locked(c) and not nbs.is_solution(c) and nbs.source(c).strip())
+    blank = {nbs.grade_id(c) for c in nb.cells if not nbs.source(c).strip()}
+    earlier = known_sources(course, assignment, name)
+    provided = tuple((gid, frozenset({fingerprint} | earlier.get(gid, set())))
+                     for gid, fingerprint in provided_cells(nb).items() if gid not in blank)
     return _Release(assignment, name, ids, provided)
 
 
 def _releases(course: Course, assignments: Iterable[str]) -> list[_Release]:
-    return [_release(assignment, name, path) for assignment in assignments
+    return [_release(course, assignment, name, path) for assignment in assignments
             for name, path in course.release_notebooks(assignment).items()]
 
 
@@ -530,11 +552,12 @@ def read_roster(path: str | Path) -> list[RosterRow]:
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as handle:
-        return [RosterRow(**{k: row.get(k, "") or "" for k in ROSTER_FIELDS}) for row in csv.DictReader(handle)]
+        return [RosterRow(**{k: (row.get(k) or "").strip() for k in ROSTER_FIELDS})
+                for row in csv.DictReader(handle)]
 
 
 def write_roster(rows: Iterable[RosterRow], path: str | Path) -> None:
-    """Write ``roster.csv`` (``student,platform,name,platform_id``), sorted by student."""
+    """Write ``roster.csv`` (``student,platform,name,platform_id,assignment``), sorted by student."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -544,8 +567,8 @@ def write_roster(rows: Iterable[RosterRow], path: str | Path) -> None:
             writer.writerow(asdict(row))
 
 
-def _assign_ids(files: Sequence[_File], roster: list[RosterRow]) -> list[RosterRow]:
-    """Give every file with a naming its student id; returns the roster with the accounts seen added.
+def _assign_ids(files: Sequence[_File], roster: Sequence[RosterRow]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Give every file with a naming its student id; returns ``{(platform, platform id): (student, name)}``.
 
     An account (platform, platform id) keeps the id the roster gave it. A new account gets its
     platform's id made safe (:func:`safe_student_id`), unless another account *of the same platform*
@@ -554,8 +577,8 @@ def _assign_ids(files: Sequence[_File], roster: list[RosterRow]) -> list[RosterR
     username, a plain zip's own spelling). The same id on two platforms is taken to be one person
     (institutions share usernames); the roster lists both accounts.
     """
-    known = {(r.platform, r.platform_id): r.student for r in roster}
-    owners = {(r.student, r.platform): r.platform_id for r in roster}
+    known = {(r.platform, r.platform_id): r.student for r in roster if r.platform_id}
+    owners = {(r.student, r.platform): r.platform_id for r in roster if r.platform_id}
     identities: dict[tuple[str, str], tuple[str, str, str]] = {}  # account -> (proposed id, note, full name)
     for f in files:
         if f.naming is None:
@@ -587,11 +610,6 @@ def _assign_ids(files: Sequence[_File], roster: list[RosterRow]) -> list[RosterR
             notes.append(f"another {PLATFORM_TITLES[platform]} account ({', '.join(others)}) has the id "
                          f"{proposed!r} too: stored as {student!r}")
             chosen[account] = (student, notes, flags + ["same-id"])
-    rows = {(r.platform, r.platform_id): r for r in roster}
-    for account, (student, _, _) in chosen.items():
-        if student:
-            name = identities[account][2] or (rows[account].name if account in rows else "")
-            rows[account] = RosterRow(student, account[0], name, account[1])
     for f in files:
         if f.naming is None:
             continue
@@ -599,6 +617,32 @@ def _assign_ids(files: Sequence[_File], roster: list[RosterRow]) -> list[RosterR
         f.id_note = "; ".join(notes)
         if not f.student and f.status is None:
             f.status, f.reason = "unmatched", f"{notes[0]}: the file cannot be given to a student"
+    return {account: (student, identities[account][2]) for account, (student, _, _) in chosen.items() if student}
+
+
+def _updated_roster(roster: Sequence[RosterRow], accounts: Mapping[tuple[str, str], tuple[str, str]],
+                    files: Sequence[_File]) -> list[RosterRow]:
+    """The roster with this zip's platform accounts added or updated (plain zips' ids need no row)."""
+    assignments: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for f in files:
+        if f.naming is not None and f.assignment:
+            assignments[(f.naming.platform, f.naming.platform_id)].add(f.assignment)
+
+    def key(row: RosterRow) -> tuple[str, str]:
+        return row.platform, row.platform_id or f"student {row.student}"
+
+    rows = {key(r): r for r in roster}
+    for (platform, platform_id), (student, name) in accounts.items():
+        if platform == "plain":
+            continue
+        anonymous = platform == "canvas" and platform_id.startswith("anon_")
+        found = assignments.get((platform, platform_id), set())
+        row = RosterRow(student, platform, name, "" if anonymous else platform_id,
+                        found.pop() if platform == "moodle" and len(found) == 1 else "")
+        old = rows.get(key(row))
+        if old is not None:
+            row = replace(row, name=row.name or old.name, assignment=row.assignment or old.assignment)
+        rows[key(row)] = row
     return list(rows.values())
 
 
@@ -615,9 +659,9 @@ def collect_archive(course: Course, archive: str | Path, assignments: Sequence[s
         archive: The zip the platform gave (see the module docstring for the file names recognised).
         assignments: The assignments this zip is for (default: every released assignment). Notebooks of
             others are listed as ``other-assignment`` and not written.
-        roster: Where to read and update ``roster.csv`` (``student,platform,name,platform_id``), which
-            maps the ids under ``submitted/`` back to the platform's accounts and keeps ids stable
-            between imports. Not written when None.
+        roster: Where to read and update ``roster.csv`` (``student,platform,name,platform_id,assignment``,
+            one row per platform account, see :class:`RosterRow`), which maps the ids under ``submitted/``
+            back to the platforms' accounts and keeps ids stable between imports. Not written when None.
 
     Returns:
         One :class:`IntakeEntry` per file (and folder) of the zip, and per file of zips inside it, in
@@ -644,7 +688,8 @@ def collect_archive(course: Course, archive: str | Path, assignments: Sequence[s
         raise ValueError(f"{archive} is not a readable zip file ({error})") from None
     with handle:
         files = _gather(handle, set(released), match_name)
-    roster_rows = _assign_ids(files, read_roster(roster) if roster else [])
+    known = read_roster(roster) if roster else []
+    accounts = _assign_ids(files, known)
     for f in files:
         if f.status is None and f.naming is not None:
             _classify(f, releases, scope, match_name)
@@ -654,7 +699,7 @@ def collect_archive(course: Course, archive: str | Path, assignments: Sequence[s
             _fall_back(f, releases, default, default_why, scope)
     _choose(files, course)
     if roster:
-        write_roster(roster_rows, roster)
+        write_roster(_updated_roster(known, accounts, files), roster)
     return [_entry(f) for f in sorted(files, key=lambda f: f.order)]
 
 
@@ -997,7 +1042,9 @@ def find_notebook(folder: str | Path, release_name: str, release_notebooks: Mapp
     others = [p for p in notebooks if p.name not in release_notebooks]
     if not others:
         return None, f"no {release_name} in {folder}" + (" (nor any other notebook)" if not notebooks else "")
-    releases = [_release(Path(path).parent.name, name, Path(path)) for name, path in release_notebooks.items()]
+    # A release lives in <course>/exercises/<assignment>/: its course's release history is read too.
+    releases = [_release(Course(Path(path).resolve().parent.parent.parent), Path(path).parent.name, name, Path(path))
+                for name, path in release_notebooks.items()]
     wanted = next((r for r in releases if r.name == release_name), None)
     if wanted is None:
         raise ValueError(f"{release_name} is not one of the release notebooks ({', '.join(release_notebooks)})")

@@ -8,6 +8,7 @@ read at test time) and zipped with the file names each platform writes; the two 
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import unicodedata
 import zipfile
@@ -21,6 +22,7 @@ from grader import notebooks as nbs
 from grader.course import REPO_ROOT, Course
 from grader.intake import (IntakeEntry, collect_archive, find_notebook, format_intake, read_roster,
                            safe_student_id, strip_reupload, write_intake_report)
+from grader.releases import provided_cells
 
 CASES = Path("/work/shared/cases/submissions-2026-11-30")
 ASSIGNMENTS = ("mf", "deep")
@@ -31,10 +33,13 @@ ASSIGNMENTS = ("mf", "deep")
 
 @pytest.fixture
 def course(tmp_path: Path) -> Course:
-    """A course folder with the committed releases and nothing submitted."""
+    """A course folder with the committed releases (and their history) and nothing submitted."""
     root = tmp_path / "course"
     for assignment in ASSIGNMENTS:
         shutil.copytree(REPO_ROOT / "exercises" / assignment, root / "exercises" / assignment)
+    history = REPO_ROOT / "exercises" / "release-history.json"
+    if history.is_file():
+        shutil.copy(history, root / "exercises" / history.name)
     return Course(root)
 
 
@@ -173,6 +178,10 @@ def test_canvas_zip_with_reuploads_copies_late_and_anonymous(course, tmp_path):
     roster = {r.student: r for r in read_roster(tmp_path / "roster.csv")}
     assert roster["kimbo"].platform == "canvas" and roster["kimbo"].platform_id == "1004"
     assert roster["ngtom"].platform_id == "1007"  # a student without a notebook is on the roster too
+    assert roster["anon_ab12C"].platform_id == ""  # anonymous grading: nothing to map back to
+    # Importing again gives everyone the same id (the anonymous too).
+    again = collect_archive(course, archive, ["mf"], roster=tmp_path / "roster.csv")
+    assert [(e.member, e.student) for e in again] == [(e.member, e.student) for e in entries]
 
 
 def test_blackboard_attempts_latest_wins_and_receipts(course, tmp_path):
@@ -245,7 +254,9 @@ def test_moodle_folders_prefixes_and_blind_marking(course, tmp_path):
     text = found["Jane Smith_123456_assignsubmission_onlinetext/onlinetext.html"]
     assert (text.status, text.student) == ("not-a-notebook", "123456")
     roster = {r.student: r for r in read_roster(tmp_path / "roster.csv")}
-    assert (roster["123457"].platform, roster["123457"].name) == ("moodle", "Jürgen Müller")
+    assert (roster["123457"].platform, roster["123457"].name, roster["123457"].platform_id) == \
+        ("moodle", "Jürgen Müller", "123457")
+    assert roster["123457"].assignment == "mf"  # Moodle's participant ids hold for one assignment
 
 
 def test_plain_zip_names_folders_and_a_zipped_submitted_folder(course, tmp_path):
@@ -304,8 +315,9 @@ def test_mixed_zip_every_student_and_file_accounted_for(course, tmp_path):
         assert stored(course, student, assignment) == files[member]
     assert found["stray.ipynb"].status == "unmatched"
     roster = read_roster(tmp_path / "roster.csv")
-    assert {(r.student, r.platform) for r in roster} == {("smithjane", "canvas"), ("bkim", "blackboard"),
-                                                         ("77", "moodle"), ("carlos", "plain")}
+    # Platform accounts only: a plain zip's ids are the course's own.
+    assert {(r.student, r.platform, r.assignment) for r in roster} == {
+        ("smithjane", "canvas", ""), ("bkim", "blackboard", ""), ("77", "moodle", "deep")}
     # The same zip for one assignment: the other's notebooks are listed, not written.
     other = tmp_path / "other"
     shutil.copytree(course.exercises, other / "exercises")
@@ -427,6 +439,28 @@ def test_renamed_notebooks_recognised_by_grade_ids_or_provided_text(course, tmp_
     assert (scratch.status, scratch.student) == ("not-an-assignment", "kimbo")
 
 
+def test_notebook_of_an_earlier_release_recognised_through_the_release_history(course, tmp_path):
+    """A student who started from an earlier release (every provided cell worded differently then)."""
+    old = release("mf")
+    for cell in old.cells:
+        if nbs.is_locked(cell) and not nbs.is_solution(cell) and nbs.source(cell).strip():
+            cell.source = nbs.source(cell) + "\n# (first release)"
+    raw = stripped(nbformat.writes(old).encode("utf-8"))
+    archive = make_zip(tmp_path / "submissions.zip", {"smithjane_1001_5001_homework.ipynb": raw})
+    history = course.exercises / "release-history.json"
+    history.unlink(missing_ok=True)
+    other = Course(tmp_path / "other")
+    shutil.copytree(course.exercises, other.exercises)
+    without = collect_archive(course, archive)[0]
+    assert without.status == "not-an-assignment"  # two assignments, and the cells match no release
+    history = other.exercises / "release-history.json"
+    history.write_text(json.dumps({"mf": {"mf.ipynb": [{"released": "2026-01-01T00:00:00+00:00", "solutions_sha256": "",
+                                                        "cells": provided_cells(old)}]}}), encoding="utf-8")
+    found = collect_archive(other, archive)[0]
+    assert (found.status, found.assignment, found.student) == ("collected", "mf", "smithjane")
+    assert "provided cells" in found.reason
+
+
 def test_same_student_same_notebook_identical_and_preferred_copies(course, tmp_path):
     good = answered("mf", "jane")
     files = {
@@ -513,7 +547,7 @@ def test_two_accounts_with_one_name_and_a_stable_roster(course, tmp_path):
     assert collect_archive(course, deep, roster=roster)[0].student == "smithjane-1002"
     with open(roster, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["student", "platform", "name", "platform_id"]
+    assert list(rows[0]) == ["student", "platform", "name", "platform_id", "assignment"]
     assert {(r["student"], r["platform_id"]) for r in rows} == {("smithjane-1001", "1001"), ("smithjane-1002", "1002")}
     # A new account with a name the roster already gives to someone else does not take it.
     later = make_zip(tmp_path / "later.zip", {"doejohn_2001_7001_mf.ipynb": answered("mf", "x")})
