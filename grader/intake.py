@@ -88,8 +88,8 @@ Rules
   become ``_`` and a leading dot becomes ``_`` (nbgrader ignores hidden
   folders), and the entry says so. Two accounts of one platform with the same
   id (two Canvas students named Jane Smith) get ``<id>-<platform id>``; the
-  same id on two platforms is one person. The roster remembers every choice
-  for the next import.
+  same id on two platforms is one person. The roster remembers each platform
+  account's id for the next import (a plain zip's ids are the course's own).
 
 Statuses of :class:`IntakeEntry`
 --------------------------------
