@@ -95,10 +95,11 @@ def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping
         except Failure as failure:
             context.verdicts[task.grade_id] = False
             message = f"{task.title}: {failure.message}{book_reference(failure.book, settings.get('book_url', ''))}"
-            results.append(TaskResult(task.grade_id, task.title, 0.0, points, message, failure.book, list(context.notes)))
+            results.append(TaskResult(task.grade_id, task.title, 0.0, points, message, failure.book,
+                                      list(dict.fromkeys(context.notes))))
             continue
         context.verdicts[task.grade_id] = True
-        results.append(TaskResult(task.grade_id, task.title, points, points, "", None, list(context.notes)))
+        results.append(TaskResult(task.grade_id, task.title, points, points, "", None, list(dict.fromkeys(context.notes))))
     return results
 
 
