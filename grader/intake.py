@@ -614,7 +614,7 @@ def _assign_ids(files: Sequence[_File], roster: Sequence[RosterRow]) -> dict[tup
         if f.naming is None:
             continue
         f.student, notes, f.id_flags = chosen[(f.naming.platform, f.naming.platform_id)]
-        f.id_note = "; ".join(notes)
+        f.id_note = _sentences(notes)
         if not f.student and f.status is None:
             f.status, f.reason = "unmatched", f"{notes[0]}: the file cannot be given to a student"
     return {account: (student, identities[account][2]) for account, (student, _, _) in chosen.items() if student}
@@ -839,7 +839,7 @@ def _classify(f: _File, releases: Sequence[_Release], scope: Sequence[str], matc
     f.assignment, f.notebook = release.assignment, release.name
     if f.how == "content":
         f.flags.append("by-content")
-        f.notes.append(f"its name says nothing of the assignment; {_said_by('content', n.uploaded, f.content_how)} "
+        f.notes.append(f"its name says nothing of the assignment, but {_said_by('content', n.uploaded, f.content_how)} "
                        f"it is {release.name} of {release.assignment}")
     elif f.how == "loose":
         f.notes.append(f"recognised as {release.name} by a word of its name {PurePosixPath(n.uploaded).name!r}")
@@ -882,7 +882,7 @@ def _fall_back(f: _File, releases: Sequence[_Release], default: str | None, why:
     if default is None or len(names) != 1:
         f.status = "not-an-assignment"
         f.reason = (f"{what}, and the zip holds notebooks of several assignments ({', '.join(scope)}): not "
-                    "collected; import it with --assignment to grade it" if default is None else
+                    "collected (import it with --assignment to grade it)" if default is None else
                     f"{what}, and {default} has several notebooks ({', '.join(names)}): not collected")
         return
     f.assignment, f.notebook, f.how = default, names[0], "guess"
@@ -939,14 +939,14 @@ def _why_winner(winner: _File, others: Sequence[_File]) -> str:
     names = ", ".join(o.member for o in others)
     if winner.naming.timestamp and all(o.naming.timestamp and o.naming.timestamp < winner.naming.timestamp
                                        for o in others):
-        note = (f"the latest of {len(others) + 1} attempts (of {winner.naming.timestamp:%Y-%m-%d %H:%M:%S}); "
-                f"not graded: {names}")
+        notes = [f"the latest of {len(others) + 1} attempts (of {winner.naming.timestamp:%Y-%m-%d %H:%M:%S}), "
+                 f"the others are not graded: {names}"]
         if winner.nb is None and any(o.nb is not None for o in others):
-            note += "; an earlier attempt is a readable notebook, the latest is not"
-        return note
+            notes.append("an earlier attempt is a readable notebook, the latest is not")
+        return _sentences(notes)
     if all(o.data == winner.data for o in others):
         return f"identical copies not graded: {names}"
-    return "; ".join(f"chosen over {o.member}: {_why_over(winner, o)}" for o in others)
+    return _sentences([f"chosen over {o.member}: {_why_over(winner, o)}" for o in others])
 
 
 def _write(f: _File, target: Path) -> None:
@@ -977,11 +977,18 @@ def _write(f: _File, target: Path) -> None:
     f.status = "collected"
 
 
+def _sentences(parts: Iterable[str]) -> str:
+    """Parts of a reason as sentences (capitalised, joined by ". "): no "; " inside, so that a reason can
+    sit in one field of a report that joins several with "; " (:data:`grader.report.FLAG_SEPARATOR`)."""
+    sentences = [p.strip().rstrip(".").replace("; ", ", ") for p in parts if p and p.strip()]
+    return ". ".join(p[0].upper() + p[1:] for p in sentences)
+
+
 def _entry(f: _File) -> IntakeEntry:
     n = f.naming
     platform = n.platform if n is not None else "unknown"
     if f.status == "unmatched" or n is None:
-        return IntakeEntry(f.member, platform, None, None, None, f.status or "unmatched", f.reason)
+        return IntakeEntry(f.member, platform, None, None, None, f.status or "unmatched", _sentences([f.reason]))
     student = f.student or None
     renamed = bool(f.notebook) and PurePosixPath(n.uploaded).name != f.notebook and f.status in (
         "collected", "superseded")
@@ -1003,15 +1010,15 @@ def _entry(f: _File) -> IntakeEntry:
         if n.late:
             flags.append("late")
             notes.append("Canvas marked it LATE (no time in the file name: check the time in Canvas)")
-        reason = "; ".join([where] + notes)
+        reason = _sentences([where] + notes)
     else:
         reason = f.reason
     if f.id_note:
         flags.extend(f.id_flags)
-        reason = f"{reason}; {f.id_note}"
+        reason = _sentences([reason, f.id_note])
     return IntakeEntry(
         member=f.member, platform=platform, student=student, assignment=f.assignment, notebook=f.notebook,
-        status=f.status or "unmatched", reason=reason[0].upper() + reason[1:] if reason else reason,
+        status=f.status or "unmatched", reason=_sentences([reason]),
         timestamp=n.timestamp, late=n.late, renamed=renamed, name=n.name, platform_id=n.platform_id,
         flags=tuple(dict.fromkeys(flags)) if f.status == "collected" or f.id_note else (),
     )
