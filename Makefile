@@ -8,16 +8,17 @@ PY        := $(BIN)/python
 # nbgrader shells out to `alembic`, so the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-# A bare `torch` requirement pulls a CUDA build of several GB: install the CPU
-# build first. Elsewhere set TORCH_INDEX=https://download.pytorch.org/whl/cpu.
+# PyTorch: a CPU build by default, from PyTorch's CPU wheel index (a bare `torch`
+# from PyPI is a CUDA build of several GB on Linux). Where that index cannot be
+# reached, the default index is used instead (`make` says which). For a CUDA
+# build: TORCH_INDEX=https://download.pytorch.org/whl/cu126 (or TORCH_INDEX=pypi).
 TORCH_SPEC  ?= torch==2.13.0
-TORCH_INDEX ?=
-TORCH_INDEX_FLAG := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 STAMP     := $(VENV)/.installed
 BOOK_OPTS ?=
 
-.PHONY: help venv book browser-deps grade-deps test test-fast data release grade benchmark clean
+.PHONY: help venv torch book browser-deps grade-deps test test-fast data release grade benchmark clean
 
 help:
 	@echo "make book       build the online book into _build/html"
@@ -33,10 +34,17 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC) $(TORCH_INDEX_FLAG)
+	$(PY) -c "import torch" 2>/dev/null || $(MAKE) --no-print-directory torch
 	$(PY) -m pip install --quiet -e ".[book,grading,test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (recsys)" >/dev/null
 	touch $(STAMP)
+
+# Install PyTorch (see TORCH_INDEX above) and say which build and index it came from.
+torch:
+	@if [ "$(TORCH_INDEX)" != pypi ] && $(PY) -m pip install --quiet --timeout 20 --retries 1 \
+		--index-url $(TORCH_INDEX) $(TORCH_SPEC); then echo "torch: installed from $(TORCH_INDEX)"; \
+	else echo "torch: installing from the default package index"; $(PY) -m pip install --quiet $(TORCH_SPEC); fi
+	@$(PY) -c "import torch; print('torch', torch.__version__, '(CUDA ' + torch.version.cuda + ')' if torch.version.cuda else '(CPU build)')"
 
 data: $(STAMP)
 	$(PY) -m recsys_ref.data

@@ -101,7 +101,7 @@ class Result:
     error: str = ""
     log: str = ""
     seconds: float = 0.0
-    execute_seconds: float = 0.0
+    execute_seconds: float = 0.0  # starting the kernel and running the notebook's cells (what `nbconvert --execute` does)
     worker: str = ""
 
 
@@ -115,6 +115,17 @@ def _tracked_execute():
 
     class TrackedExecute(Execute):
         progress_file = Unicode("", help="Where to note the index of the cell being executed.").tag(config=True)
+
+        def preprocess(self, nb, resources=None, km=None):
+            started = time.perf_counter()
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                path = self.progress_file or os.environ.get(PROGRESS_ENV, "")
+                if path:
+                    timing = Path(path).with_suffix(".seconds")
+                    previous = float(timing.read_text()) if timing.is_file() else 0.0
+                    timing.write_text(str(previous + time.perf_counter() - started), encoding="utf-8")
 
         async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
             path = self.progress_file or os.environ.get(PROGRESS_ENV, "")
@@ -340,8 +351,10 @@ def grade_submission(job: Job) -> Result:
         remove_cgroup(root.name)
         if not os.environ.get("RECSYS_GRADING_KEEP"):
             shutil.rmtree(root, ignore_errors=True)
-    result.log = log.getvalue()
     result.seconds = time.perf_counter() - started
+    log.write(f"\n[grader] {result.status} in {result.seconds:.2f} s, of which {result.execute_seconds:.2f} s starting "
+              f"the kernel and running the notebook; worker {result.worker}\n")
+    result.log = log.getvalue()
     return result
 
 
@@ -376,9 +389,11 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
             shutil.rmtree(root / "exchange" / "records", ignore_errors=True)
             (root / "exchange" / "records").mkdir()
             progress.unlink(missing_ok=True)
-            t0 = time.perf_counter()
             outcome = _run_api(config, "autograde", job, log)
-            result.execute_seconds += time.perf_counter() - t0
+            timing = progress.with_suffix(".seconds")
+            if timing.is_file():
+                result.execute_seconds += float(timing.read_text())
+                timing.unlink()
             missing = [name for name in job.notebooks
                        if not (root / AUTOGRADED_DIR / job.student / job.assignment / name).is_file()
                        or not outcome.get("success")]

@@ -37,8 +37,11 @@ from grader import gradebook as gb
 from grader import notebooks as nbs
 from grader.autograde import Job, Result, job_settings
 from grader.course import Course, release_template
+from grader.cohort import write_cohort_summary
+from grader.export import write_exports
 from grader.feedback import not_graded_page
 from grader.inspection import Flag, reference_use
+from grader.intake import collect_archive, find_notebook, format_intake, write_intake_report
 from grader.releases import known_sources, solutions_changed
 from grader.report import FLAG_SEPARATOR, TaskScore, format_summary, write_report
 from grader.sandbox import SandboxUnavailable, check_bwrap
@@ -46,6 +49,7 @@ from grader.settings import load_settings
 from grader.staging import NotThisNotebook, stage
 
 REPORT = "grading_report.csv"
+COHORT = "cohort_summary.md"
 SUMMARY_TABLE_LIMIT = 40  # students per assignment above which the terminal shows per-task totals only
 
 
@@ -84,12 +88,7 @@ def _say(out: TextIO, text: str = "") -> None:
     print(text, file=out, flush=True)
 
 
-def _find_notebook(folder: Path, name: str, release) -> tuple[Path | None, str]:
-    try:
-        from grader.intake import find_notebook
-    except ImportError:  # pragma: no cover
-        return (folder / name if (folder / name).is_file() else None), ""
-    return find_notebook(folder, name, release)
+ROSTER = "roster.csv"
 
 
 def inspect_submissions(course: Course, assignment: str, releases: dict[str, object]) -> list[Submission]:
@@ -101,7 +100,7 @@ def inspect_submissions(course: Course, assignment: str, releases: dict[str, obj
         if stamp.is_file():
             sub.timestamp = stamp.read_text(encoding="utf-8").strip()
         for name, release in releases.items():
-            path, note = _find_notebook(folder, name, releases)
+            path, note = find_notebook(folder, name, course.release_notebooks(assignment))
             if note:
                 sub.flags.append(str(Flag("renamed-file" if path else "missing-file", name, note)))
             if path is None:
@@ -172,17 +171,14 @@ def grade_course(course_dir: Path, options: Options, out: TextIO = sys.stdout) -
         sandbox = "sandbox: OFF (UNSANDBOXED): student code runs with your permissions; recorded in the report"
     course.staging.mkdir(exist_ok=True)
     attention: list[str] = []
+    marked_late: set[tuple[str, str]] = set()
     if options.zip_path is not None:
-        from grader.intake import collect_archive
-
-        entries = collect_archive(course, options.zip_path, options.assignments, roster=course.staging / "roster.csv")
-        for entry in entries:
-            if entry.status not in ("collected", "receipt", "ignored"):
-                attention.append(f"{options.zip_path.name}: {entry.member}: {entry.status}: {entry.reason}")
-        _say(out, f"Collected {sum(e.status == 'collected' for e in entries)} notebook(s) from {options.zip_path.name}.")
+        entries = collect_archive(course, options.zip_path, options.assignments, roster=course.root / ROSTER)
+        write_intake_report(entries, course.staging / "intake.csv")
+        _say(out, format_intake(entries).rstrip())
+        marked_late = {(e.student, e.assignment) for e in entries if e.late and e.student and e.assignment}
+        attention += [f"{options.zip_path.name}: {e.member}: {e.status}: {e.reason}" for e in entries if e.needs_attention]
         if options.collect_only:
-            for line in attention:
-                _say(out, "  " + line)
             return 0
     candidates = options.assignments or course.assignments()
     to_grade = [a for a in candidates if any(course.submitted.glob(f"*/{a}"))]
@@ -252,21 +248,13 @@ def grade_course(course_dir: Path, options: Options, out: TextIO = sys.stdout) -
     rows.sort(key=lambda r: (r.assignment, r.student))
     write_report(rows, course.root / REPORT)
     outputs = [REPORT]
-    try:
-        from grader.cohort import write_cohort_summary
-
-        write_cohort_summary(rows, course.root / "cohort_summary.md")
-        outputs.append("cohort_summary.md")
-    except ImportError:  # pragma: no cover - while the module is being written
-        pass
-    try:
-        from grader.export import write_exports
-
-        summary = write_exports(course.root, to_grade, settings, course.staging / "roster.csv", course.root)
-        outputs += [Path(p).name for p in getattr(summary, "paths", [])]
-        attention += list(getattr(summary, "problems", []))
-    except ImportError:  # pragma: no cover
-        pass
+    write_cohort_summary(rows, course.root / COHORT)
+    outputs.append(COHORT)
+    exported = write_exports(course.root, to_grade, settings, course.root / ROSTER, course.root, report_rows=rows,
+                             marked_late=marked_late,
+                             submitted={(s.student, s.assignment) for s in submissions})
+    outputs += [Path(p).name for p in exported.written if Path(p).name not in outputs]
+    attention += list(exported.problems)
     _print_summary(out, rows)
     _say(out, "Written: " + ", ".join(outputs) + "; feedback for students in feedback/<student>/<assignment>/; "
               "nbgrader's log of each notebook in .grading/logs/.")
