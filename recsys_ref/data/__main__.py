@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from recsys_ref.data import RELEASES, load_movielens
+from recsys_ref.data import RELEASES, DataFormatError, load_movielens
 from recsys_ref.data.movielens import MovieLens
 
 
@@ -44,13 +44,16 @@ def main(argv: list[str] | None = None) -> None:
         "--genome", action="store_true", help="also read the tag genome (ml-20m, ml-25m)"
     )
     args = parser.parse_args(argv)
-    data = load_movielens(
-        args.release,
-        data_dir=args.data_dir,
-        data_home=args.data_home,
-        download_if_missing=not args.no_download,
-        genome=args.genome,
-    )
+    try:
+        data = load_movielens(
+            args.release,
+            data_dir=args.data_dir,
+            data_home=args.data_home,
+            download_if_missing=not args.no_download,
+            genome=args.genome,
+        )
+    except (DataFormatError, FileNotFoundError) as error:
+        parser.exit(1, f"{parser.prog}: {error}\n")
     print(summary(data))
 
 

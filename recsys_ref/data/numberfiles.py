@@ -206,11 +206,12 @@ def _first_pass(
     """Parse everything as float64; any NaN (an empty value, a short or blank line) or invalid
     value sends the file to the second pass."""
     try:
-        table = _read(layout.body.rstrip(b"\r\n"), layout, quoting, dtype=np.float64)
+        table = _read(layout.body, layout, quoting, dtype=np.float64)
     except (ValueError, pd.errors.ParserError):
         raise _Invalid from None
-    if table.isna().to_numpy().any():
-        raise _Invalid
+    unread = [c for c in table.columns if c not in layout.positions]
+    if unread and table[unread].isna().to_numpy().any():
+        raise _Invalid  # a short line (read columns are checked for NaN by accepts)
     frame = {}
     for f, position in zip(fields, layout.positions):
         values = table[position].to_numpy()

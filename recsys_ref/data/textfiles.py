@@ -88,7 +88,7 @@ def read_file_bytes(path: str | os.PathLike | zipfile.Path) -> bytes:
         problem = "is a folder, not a file." if file.is_dir() else "file not found."
         raise DataFileNotFoundError(file, problem)
     raw = file.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise DataFormatError(
             file,
             "the file is empty (zero bytes)."

@@ -377,3 +377,17 @@ def test_user_ids_must_be_one_to_n_where_there_is_a_users_file(tmp_path):
         load_movielens(fixture.release, data_dir=fixture.folder, report=None)
 
     assert str(error.value) == f"{fixture.folder}: user ids are not exactly 1..4."
+
+
+def test_command_line_summarises_or_says_what_is_wrong(tmp_path, capsys):
+    from recsys_ref.data.__main__ import main
+
+    fixture = write_release("ml-1m", tmp_path)
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["ml-1m", "--data-dir", str(tmp_path)])
+
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        f"python -m recsys_ref.data: {fixture.folder}: expected 1,000,209 ratings in MovieLens 1M, found 9.\n"
+    )

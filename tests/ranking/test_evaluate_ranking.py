@@ -143,3 +143,20 @@ def test_a_model_returning_the_wrong_shape_is_refused():
 
     with pytest.raises(ValueError, match="returned shape"):
         evaluate_ranking(Wrong(), TRAIN, TEST, k=2)
+
+
+def test_a_rating_predictor_is_ranked_by_its_unclipped_scores(planted):
+    """The RatingPredictor contract (recsys_ref.base) works as it is, n_items included."""
+    from recsys_ref.baselines import BiasBaseline
+
+    model = BiasBaseline().fit(planted.train)
+    report = evaluate_ranking(model, planted.train, planted.test, k=5, n_items=planted.n_items + 3)
+
+    assert report.n_items == planted.n_items + 3
+    # For a fixed user the bias baseline ranks by item bias: every list starts with the same
+    # best unseen items, never with an item the user rated in training.
+    scores = model.score_items([1], n_items=planted.n_items)[0]
+    seen = planted.train.loc[planted.train["user_id"] == 1, "item_id"].to_numpy() - 1
+    candidates = np.setdiff1d(np.arange(planted.n_items), seen)
+    best = candidates[np.argsort(-scores[candidates], kind="stable")[:5]]
+    assert report.top_k[0].tolist() == best.tolist()
