@@ -44,6 +44,9 @@ PROCESS_CALLS = ("os.system", "os.popen", "os.fork", "os.forkpty", "os.spawnv", 
                  "os.execl", "os.posix_spawn", "pty.spawn", "socket.socket", "socket.create_connection",
                  "urllib.request.urlopen", "shutil.rmtree", "os.remove", "os.unlink", "os.rmdir")
 STOP_CALLS = ("os._exit", "os.kill", "os.abort", "sys.exit", "exit", "quit", "os.killpg")
+#: Magics that act outside Python (run processes, write files, change the working folder).
+SHELL_MAGICS = (r"pip|conda|mamba|system|sx|sh|bash|script|run|cd|env|writefile|capture|store|load|save|bookmark|"
+                r"alias|rm|mkdir|cp|mv|ls|cat|perl|ruby|html|javascript|js")
 #: Lines IPython would run as shell commands or magics that act outside Python (``%matplotlib``, ``%time``... are fine).
 SHELL_LINE = re.compile(r"^\s*(!|%%?(pip|conda|mamba|system|sx|sh|bash|script|run|cd|env|writefile|capture|store|"
                         r"load|save|bookmark|alias|rm|mkdir|cp|mv|ls|cat)\b)")
@@ -141,7 +144,14 @@ def scan_code(source: str, cell: str) -> list[Flag]:
     except SyntaxError:
         return flags
     names = _aliases(tree)
+    # get_ipython() as the receiver of what IPython's own syntax turns into (!cmd, %magic): not a monkeypatch.
+    ipython_syntax = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                      and node.attr in ("system", "getoutput", "run_line_magic", "run_cell_magic")
+                      and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                      and node.value.func.id == "get_ipython"}
     for node in ast.walk(tree):
+        if id(node) in ipython_syntax:
+            continue
         targets = []
         if isinstance(node, (ast.Assign, ast.Delete)):
             targets = node.targets
@@ -183,7 +193,13 @@ def scan_code(source: str, cell: str) -> list[Flag]:
                 target = _dotted(first, names)
                 if _sensitive(target) or target is None:
                     flags.append(Flag("monkeypatch", cell, f"{func}() on {target or ast.unparse(first)}"))
-            if func == "get_ipython" or (func or "").startswith("IPython shell"):
+            if func in ("IPython shell.system", "IPython shell.getoutput"):
+                flags.append(Flag("shell-command", cell, "runs shell commands (!...)"))
+            elif func in ("IPython shell.run_line_magic", "IPython shell.run_cell_magic"):
+                magic = _constant_string(first) or ""
+                if re.fullmatch(SHELL_MAGICS, magic):
+                    flags.append(Flag("shell-command", cell, f"runs the %{magic} magic"))
+            elif func == "get_ipython" or (func or "").startswith("IPython shell"):
                 flags.append(Flag("monkeypatch", cell, "reaches into the IPython shell (get_ipython)"))
             if func in ("exec", "eval", "compile", "__import__"):
                 flags.append(Flag("monkeypatch", cell, f"runs code from strings ({func})"))

@@ -250,7 +250,7 @@ def grade_course(course_dir: Path, options: Options, out: TextIO = sys.stdout) -
     outputs = [REPORT]
     write_cohort_summary(rows, course.root / COHORT)
     outputs.append(COHORT)
-    exported = write_exports(course.root, to_grade, settings, course.root / ROSTER, course.root, report_rows=rows,
+    exported = write_exports(course.root, None, settings, course.root / ROSTER, course.root, report_rows=rows,
                              marked_late=marked_late,
                              submitted={(s.student, s.assignment) for s in submissions})
     outputs += [Path(p).name for p in exported.written if Path(p).name not in outputs]

@@ -137,11 +137,11 @@ def stage(nb: NotebookNode, release: NotebookNode, *, known_sources: Mapping[str
     provided = [gid for gid, c in by_id.items() if nbs.is_locked(c) and not nbs.is_solution(c)]
     found = {g for g in matched if g}
     if provided and len(found & set(provided)) < MIN_PROVIDED_SHARE * len(provided):
-        has_metadata = any(nbs.grading_metadata(c) for c in nb.cells)
-        if not has_metadata and not found:
-            raise NotThisNotebook(f"{notebook} has no nbgrader metadata (an editor may have removed it) and its "
-                                  f"cells do not match the released {notebook}: it is another notebook. Hand in "
-                                  "the released notebook with your answers")
+        if not any(nbs.grading_metadata(c) for c in nb.cells):
+            raise NotThisNotebook(f"{notebook} has no nbgrader metadata (an editor may have removed it), and only "
+                                  f"{len(found & set(provided))} of the {len(provided)} provided cells of the released "
+                                  f"{notebook} are in it: it is another notebook. Hand in the released notebook with "
+                                  "your answers")
         raise NotThisNotebook(f"{notebook} contains {len(found & set(provided))} of the {len(provided)} provided cells "
                               f"of the released {notebook}: it is another assignment's notebook, or not the released "
                               "notebook")
@@ -204,7 +204,7 @@ def stage(nb: NotebookNode, release: NotebookNode, *, known_sources: Mapping[str
     for gid in [g for g in release_ids if g and g not in seen]:
         original = by_id[gid]
         kind = "answer" if nbs.is_solution(original) else "test" if nbs.is_grade(original) else "provided"
-        flags.append(Flag("deleted-locked-cell" if kind == "provided" else "deleted-answer-cell", gid,
+        flags.append(Flag("deleted-answer-cell" if kind == "answer" else "deleted-locked-cell", gid,
                           f"a {kind} cell was deleted: the release's was put back"))
         before = [g for g in release_ids[: position[gid]] if g]
         at = max((j + 1 for j, c in enumerate(cells) if nbs.grade_id(c) in before), default=0)
