@@ -16,7 +16,6 @@ import logging
 import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 
 from grader.course import Course, course_config, put_environment_on_path
 

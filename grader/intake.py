@@ -140,6 +140,7 @@ from nbgrader.utils import parse_utc
 from grader import notebooks as nbs
 from grader.course import Course
 from grader.releases import known_sources, provided_cells, text_hash
+from grader.roster import RosterRow, read_roster, write_roster
 
 #: Share of a release's grade ids, or of its provided cells' texts, a notebook must contain to be recognised as it.
 MIN_SHARE = 0.5
@@ -149,7 +150,6 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_NESTING = 2
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: The columns of ``roster.csv``; ``assignment`` is set for Moodle rows (participant ids are per assignment).
-ROSTER_FIELDS = ("student", "platform", "name", "platform_id", "assignment")
 PLATFORM_TITLES = {"canvas": "Canvas", "blackboard": "Blackboard", "moodle": "Moodle", "plain": "plain",
                    "unknown": "unknown"}
 #: Statuses that need no reading by the instructor (a collected entry with flags still does).
@@ -231,26 +231,6 @@ class IntakeEntry:
     def needs_attention(self) -> bool:
         """Whether the instructor should read this entry."""
         return self.status not in QUIET_STATUSES or (self.status == "collected" and bool(self.flags))
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One platform account of ``roster.csv``: the id under ``submitted/`` and who that is on the platform.
-
-    Attributes:
-        student: The course's student id (the folder under ``submitted/``).
-        platform: ``canvas``, ``blackboard`` or ``moodle`` (plain zips use the course's own ids: no row).
-        name: The full name the platform gave (Moodle, Blackboard receipts), else empty.
-        platform_id: Canvas user id, Blackboard username or Moodle participant id; empty for Canvas's
-            anonymous grading (nothing to map back to).
-        assignment: The assignment a Moodle participant id belongs to; empty for ids that hold course-wide.
-    """
-
-    student: str
-    platform: str
-    name: str
-    platform_id: str
-    assignment: str = ""
 
 
 @dataclass(frozen=True)
@@ -544,27 +524,6 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bytes | None
 
 
 # --------------------------------------------------------------------------- students
-
-
-def read_roster(path: str | Path) -> list[RosterRow]:
-    """The rows of a ``roster.csv`` (none when the file does not exist)."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [RosterRow(**{k: (row.get(k) or "").strip() for k in ROSTER_FIELDS})
-                for row in csv.DictReader(handle)]
-
-
-def write_roster(rows: Iterable[RosterRow], path: str | Path) -> None:
-    """Write ``roster.csv`` (``student,platform,name,platform_id,assignment``), sorted by student."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=ROSTER_FIELDS)
-        writer.writeheader()
-        for row in sorted(rows, key=lambda r: (r.student, r.platform, r.platform_id)):
-            writer.writerow(asdict(row))
 
 
 def _assign_ids(files: Sequence[_File], roster: Sequence[RosterRow]) -> dict[tuple[str, str], tuple[str, str]]:

@@ -15,7 +15,6 @@ the grading report). It also logs threads a cell left running.
 
 from __future__ import annotations
 
-import builtins
 import importlib
 import pkgutil
 import sys

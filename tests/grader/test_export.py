@@ -422,7 +422,7 @@ def test_roster_errors_name_the_file_and_the_row(tmp_path, text, words):
 
 
 def test_reads_the_roster_the_intake_writes(tmp_path):
-    from grader.intake import RosterRow, write_roster
+    from grader.roster import RosterRow, write_roster
 
     path = tmp_path / "roster.csv"
     write_roster([RosterRow("smithjane", "canvas", "", "1001"), RosterRow("anon_ab12C", "canvas", "", ""),

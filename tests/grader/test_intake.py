@@ -20,7 +20,8 @@ import pytest
 
 from grader import notebooks as nbs
 from grader.course import REPO_ROOT, Course
-from grader.intake import (IntakeEntry, collect_archive, find_notebook, format_intake, read_roster,
+from grader.roster import read_roster
+from grader.intake import (IntakeEntry, collect_archive, find_notebook, format_intake,
                            safe_student_id, strip_reupload, write_intake_report)
 from grader.releases import provided_cells
 

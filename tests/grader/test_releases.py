@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import re
 
-import nbformat
 import pytest
 
 from grader import notebooks as nbs
