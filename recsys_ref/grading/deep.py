@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from recsys_ref.grading.exchange import Bundle, exchange_dir, read_probe, write_record
-from recsys_ref.grading.recording import decode_input, describe_error, encode, keep_global_rng, plain_copy, type_name
+from recsys_ref.grading.recording import (decode_input, describe_error, encode, isolated, keep_global_rng,
+                                          plain_copy, type_name)
 
 INIT = "deep.init"
 FORWARD = "deep.forward"
@@ -164,6 +165,7 @@ def _structure(model: nn.Module, bundle: Bundle | None) -> list[dict[str, Any]]:
     return modules
 
 
+@isolated
 @keep_global_rng
 def record_recommender_net_init(cls: Any) -> None:
     """Task 1: build ``cls`` with each probe configuration and record the modules it made."""
@@ -264,6 +266,7 @@ def _record_forward_config(cls: Any, config: dict[str, Any], probe: Bundle, bund
     return facts
 
 
+@isolated
 @keep_global_rng
 def record_recommender_net_forward(cls: Any) -> None:
     """Task 2: record ``forward``'s outputs for each probe configuration (see the module docstring)."""

@@ -45,6 +45,14 @@ NOT_WATCHED = {
 SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
 
 
+_CURRENT: list = []
+
+
+def current() -> "Guard | None":
+    """The guard of this kernel, if one was loaded (the recorders restore its snapshot before recording)."""
+    return _CURRENT[0] if _CURRENT else None
+
+
 def source_hash(source: str) -> str:
     """The short hash the log uses to name a cell's source."""
     import hashlib
@@ -81,6 +89,9 @@ class Guard:
         append_event(record)
 
     def pre_run_cell(self, info) -> None:
+        restored = self.restore()  # also before each cell: a thread may have patched since the last one
+        if restored:
+            self.write({"event": "restored", "n": self.cell, "cell": self.current, "names": restored})
         self.cell += 1
         self.current = source_hash(info.raw_cell or "")
         self.write({"event": "cell", "n": self.cell, "cell": self.current})
@@ -158,6 +169,7 @@ _MISSING = _Missing()
 def load_ipython_extension(shell) -> None:
     """Install the guard (``--IPKernelApp.extensions=recsys_ref.grading.guard``)."""
     guard = Guard(shell)
+    _CURRENT[:] = [guard]
     shell.events.register("pre_run_cell", guard.pre_run_cell)
     shell.events.register("post_run_cell", guard.post_run_cell)
     # The guard's own hooks belong to the callbacks it keeps in place.

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from recsys_ref.grading.exchange import Bundle, exchange_dir, read_probe, write_record
-from recsys_ref.grading.recording import encode, keep_global_rng, record_calls, type_name
+from recsys_ref.grading.recording import encode, isolated, keep_global_rng, record_calls, type_name
 
 FACTORS = "mf.factors"
 OPTIMIZER = "mf.optimizer"
@@ -42,6 +42,7 @@ def _role(tensor: Any, user_factors: Any, movies_factors: Any) -> str | None:
     return None
 
 
+@isolated
 @keep_global_rng
 def record_factors(user_factors: Any, movies_factors: Any) -> None:
     """Task 1: record the two factor tensors (values, dtype, shape, gradient facts)."""
@@ -70,6 +71,7 @@ def _hyperparameters(mapping: Any) -> dict[str, Any]:
     return settings
 
 
+@isolated
 @keep_global_rng
 def record_optimizer(optimizer: Any, user_factors: Any, movies_factors: Any) -> None:
     """Task 2: record the optimizer's class, settings and which tensors each group holds."""
@@ -98,6 +100,7 @@ def record_optimizer(optimizer: Any, user_factors: Any, movies_factors: Any) -> 
     write_record(OPTIMIZER, bundle)
 
 
+@isolated
 @keep_global_rng
 def record_calc_loss(calc_loss: Any) -> None:
     """Task 3: run ``calc_loss(true_r, est_r, exist)`` on the grader's examples, with gradients."""
@@ -105,6 +108,7 @@ def record_calc_loss(calc_loss: Any) -> None:
         write_record(CALC_LOSS, record_calls(calc_loss, read_probe(CALC_LOSS), name="calc_loss"))
 
 
+@isolated
 @keep_global_rng
 def record_estimate(estimate: Any) -> None:
     """Task 4: run ``estimate(user_factors, movies_factors)`` on the grader's factor tensors."""
@@ -112,6 +116,7 @@ def record_estimate(estimate: Any) -> None:
         write_record(ESTIMATE, record_calls(estimate, read_probe(ESTIMATE), name="estimate"))
 
 
+@isolated
 @keep_global_rng
 def record_to_rating_range(to_rating_range: Any) -> None:
     """Task 5: run ``to_rating_range(estimated, low, high)`` on the grader's matrices and ranges."""

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -41,20 +43,31 @@ _equal = torch.equal
 _isinstance, _type, _len, _repr, _str = isinstance, type, len, repr, str
 _perf_counter = time.perf_counter
 _no_subclass_overrides = torch._C.DisableTorchFunctionSubclass
+_Parameter = torch.nn.Parameter
+# The facts of a tensor read through torch's own C-level descriptors: a subclass's Python
+# properties (an ``is_leaf`` that always says True) are not consulted.
+_FACTS = {name: getattr(_TensorBase, name).__get__ for name in
+          ("is_leaf", "requires_grad", "grad_fn", "dtype", "shape", "device")}
+_fork, _exit, _waitpid, _kill, _open_fd, _dup2 = os.fork, os._exit, os.waitpid, os.kill, os.open, os.dup2
 
 MAX_ITEMS = 10_000
 
 
 def type_name(value: Any) -> str:
-    """``torch.Tensor``, ``numpy.ndarray``, ``float``, ``mymodule.Thing``: a value's type for messages."""
+    """``torch.Tensor``, ``numpy.ndarray``, ``float``, ``mymodule.Thing``: a value's type for messages.
+
+    ``torch.Tensor`` and ``torch.nn.Parameter`` are given only to those very classes (by identity, not by
+    name): a subclass is named as one, whatever its ``__module__`` says.
+    """
     kind = _type(value)
-    module = getattr(kind, "__module__", "") or ""
-    name = getattr(kind, "__qualname__", getattr(kind, "__name__", "?"))
-    if module in ("builtins", "__main__", ""):
-        return _str(name)
-    if module.startswith("torch") and name in ("Tensor", "Parameter"):
-        return "torch.nn.Parameter" if name == "Parameter" else "torch.Tensor"
-    return f"{module.split('.')[0]}.{name}"
+    if kind is _Tensor:
+        return "torch.Tensor"
+    if kind is _Parameter:
+        return "torch.nn.Parameter"
+    module = _str(getattr(kind, "__module__", "") or "")
+    name = _str(getattr(kind, "__qualname__", getattr(kind, "__name__", "?")))
+    text = name if module in ("builtins", "__main__", "") else f"{module.split('.')[0]}.{name}"
+    return f"{text} (a subclass of torch.Tensor)" if _isinstance(value, _TensorBase) else text
 
 
 def describe_error(error: BaseException) -> dict[str, Any]:
@@ -85,12 +98,12 @@ def encode(value: Any, bundle: Bundle, *, depth: int = 0) -> dict[str, Any]:
             facts = {
                 "kind": "tensor",
                 "type": type_name(value),
-                "dtype": _str(value.dtype),
-                "shape": [int(n) for n in value.shape],
-                "requires_grad": bool(value.requires_grad),
-                "has_grad_fn": value.grad_fn is not None,
-                "is_leaf": bool(value.is_leaf),
-                "device": _str(value.device),
+                "dtype": _str(_FACTS["dtype"](value)),
+                "shape": [int(n) for n in _FACTS["shape"](value)],
+                "requires_grad": bool(_FACTS["requires_grad"](value)),
+                "has_grad_fn": _FACTS["grad_fn"](value) is not None,
+                "is_leaf": bool(_FACTS["is_leaf"](value)),
+                "device": _str(_FACTS["device"](value)),
             }
         facts["tensor"] = bundle.add_tensor("v", plain_copy(value))
         return facts
@@ -205,6 +218,63 @@ def keep_global_rng(function: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         with torch.random.fork_rng(devices=[]):
             return function(*args, **kwargs)
+
+    return wrapper
+
+
+def isolated(recorder: Callable) -> Callable:
+    """Take a record in a forked child process, where no thread of the student's code runs.
+
+    While grading, the kernel forks; the child puts back every attribute the
+    kernel guard remembered at start-up (:mod:`recsys_ref.grading.guard`),
+    silences output, runs ``recorder`` and exits; the parent waits for it.
+    A background thread that keeps re-patching the recorders does not exist
+    in the child, whatever it does to the kernel meanwhile. Outside grading,
+    or where ``fork`` does not exist, the recorder runs in place.
+
+    Raises:
+        RuntimeError: In the kernel, when the child could not write its record (the test cell then shows
+            an error, and the grader scores what it lacks).
+    """
+
+    @functools.wraps(recorder)
+    def wrapper(*args, **kwargs):
+        from recsys_ref.grading.exchange import exchange_dir
+
+        if exchange_dir() is None or not hasattr(os, "fork"):
+            return recorder(*args, **kwargs)
+        pid = _fork()
+        if pid == 0:  # the child: one thread, ours
+            status = 3
+            try:
+                null = _open_fd(os.devnull, os.O_WRONLY)
+                _dup2(null, 1)
+                _dup2(null, 2)
+                sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the child exits below
+                from recsys_ref.grading import guard
+
+                current = guard.current()
+                if current is not None:
+                    current.restore()
+                recorder(*args, **kwargs)
+                status = 0
+            except BaseException:  # noqa: BLE001 - the parent reports a missing record
+                status = 4
+            finally:
+                _exit(status)
+        try:
+            _, status = _waitpid(pid, 0)
+        except BaseException:  # an interrupt (the cell's time limit): stop the child too
+            try:
+                _kill(pid, 9)
+                _waitpid(pid, 0)
+            except OSError:
+                pass
+            raise
+        if status != 0:
+            raise RuntimeError(f"the grader's recorder could not record this test (status {status}): see the "
+                               "grading report")
+        return None
 
     return wrapper
 
