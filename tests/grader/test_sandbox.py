@@ -215,11 +215,14 @@ def _cgroups_available() -> bool:
         sandbox.remove_cgroup(name)
 
 
-def test_the_pids_limit_stops_a_fork_bomb(tmp_path):
+@pytest.fixture(scope="module")
+def fork_bomb(tmp_path_factory) -> dict:
+    """A fork bomb (children keep their process slots) run once under a pids limit of 24."""
     if not _cgroups_available():
         pytest.skip("no pids cgroup here (RLIMIT_NPROC does not bind root)")
     marker = f"bomb-{uuid.uuid4().hex}"
-    result = run_in(tmp_path, f"""
+    cgroup = f"test-{uuid.uuid4().hex[:8]}"
+    result = run_in(tmp_path_factory.mktemp("bomb"), f"""
         import json, os, time
         MARK = "{marker}"
         made, child = 0, False
@@ -234,11 +237,31 @@ def test_the_pids_limit_stops_a_fork_bomb(tmp_path):
             if child:
                 time.sleep(600)
             print(json.dumps({{"made": made, "error": type(error).__name__, "message": error.strerror}}))
-    """, limits={"processes": 24}, cgroup=f"test-{uuid.uuid4().hex[:8]}")
-    found = outcome(result)
+    """, limits={"processes": 24}, cgroup=cgroup)
+    return {"found": outcome(result), "marker": marker, "cgroup": cgroup}
+
+
+def test_the_pids_limit_stops_a_fork_bomb(fork_bomb):
+    found = fork_bomb["found"]
     assert found["error"] == "BlockingIOError" and found["message"] == "Resource temporarily unavailable"
     assert 0 < found["made"] < 24
-    assert not _wait_gone(marker), "the bomb's processes outlived the sandbox"
+    assert not _wait_gone(fork_bomb["marker"]), "the bomb's processes outlived the sandbox"
+
+
+@pytest.mark.xfail(strict=True, reason="grader.sandbox.remove_cgroup retries rmdir 50 times without waiting while "
+                                       "the killed processes exit, then gives up silently: an empty cgroup is left "
+                                       "behind after every sandbox that had many processes")
+def test_the_sandboxs_cgroup_is_removed_after_a_fork_bomb(fork_bomb):
+    folders = [root / sandbox.CGROUP_PARENT / fork_bomb["cgroup"]
+               for root in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids"))]
+    try:
+        assert not any(folder.exists() for folder in folders)
+    finally:
+        _wait_gone(fork_bomb["marker"])
+        sandbox.remove_cgroup(fork_bomb["cgroup"])  # this test's own leftover
+        for folder in folders:
+            if folder.exists():
+                folder.rmdir()
 
 
 def test_the_wall_time_kills_a_stalled_command_and_everything_it_started(tmp_path):
