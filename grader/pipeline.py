@@ -89,6 +89,9 @@ def _say(out: TextIO, text: str = "") -> None:
 
 
 ROSTER = "roster.csv"
+#: Intake statuses of a student's upload that could not become a notebook to grade: the student still gets a
+#: grade (0, with the reason), never silence.
+UNUSABLE_UPLOADS = ("not-a-notebook", "other-assignment", "unreadable", "too-large")
 
 
 def inspect_submissions(course: Course, assignment: str, releases: dict[str, object]) -> list[Submission]:
@@ -172,16 +175,20 @@ def grade_course(course_dir: Path, options: Options, out: TextIO = sys.stdout) -
     course.staging.mkdir(exist_ok=True)
     attention: list[str] = []
     marked_late: set[tuple[str, str]] = set()
+    unusable: dict[tuple[str, str], str] = {}  # (student, assignment) -> why their upload could not be collected
     if options.zip_path is not None:
         entries = collect_archive(course, options.zip_path, options.assignments, roster=course.root / ROSTER)
         write_intake_report(entries, course.staging / "intake.csv")
         _say(out, format_intake(entries).rstrip())
         marked_late = {(e.student, e.assignment) for e in entries if e.late and e.student and e.assignment}
         attention += [f"{options.zip_path.name}: {e.member}: {e.status}: {e.reason}" for e in entries if e.needs_attention]
+        for e in entries:
+            if e.student and e.assignment and e.status in UNUSABLE_UPLOADS:
+                unusable.setdefault((e.student, e.assignment), f"the upload {e.member} could not be graded: {e.reason}")
         if options.collect_only:
             return 0
     candidates = options.assignments or course.assignments()
-    to_grade = [a for a in candidates if any(course.submitted.glob(f"*/{a}"))]
+    to_grade = [a for a in candidates if any(course.submitted.glob(f"*/{a}")) or any(a == b for _, b in unusable)]
     if not to_grade:
         raise GradingStopped("No submissions: put them in submitted/<student>/<assignment>/<notebook>.ipynb, or pass "
                              "ZIP=<file> (a learning platform's download).")
@@ -201,7 +208,11 @@ def grade_course(course_dir: Path, options: Options, out: TextIO = sys.stdout) -
             gb.record_assignment(course, assignment)
         templates[assignment] = template
         release_nbs[assignment] = {name: nbs.parse_notebook(raw, name)[0] for name, raw in template.release.items()}
-        submissions += inspect_submissions(course, assignment, release_nbs[assignment])
+        found = inspect_submissions(course, assignment, release_nbs[assignment])
+        present = {s.student for s in found}
+        found += [Submission(student, assignment, rejected=reason) for (student, a), reason in sorted(unusable.items())
+                  if a == assignment and student not in present]
+        submissions += found
     paths = [str(course.root)]
     jobs, graded = [], []
     for sub in submissions:
