@@ -59,11 +59,15 @@ book: $(STAMP) data
 browser-deps:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-test: $(STAMP) book browser-deps
-	$(PY) -m pytest
+# The whole suite: the unit tests, the models on MovieLens, one batch of every grading case through
+# `python -m grader` (tests/pipeline), the browser test of the built book, and the solution notebooks
+# run top to bottom by nbval (`--nbval-lax`: every cell must run; outputs are not compared).
+test: $(STAMP) book browser-deps grade-deps
+	$(PY) -m pytest tests solutions --nbval-lax
 
+# The unit tests only (seconds each, synthetic data): under two minutes.
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not movielens and not browser and not nbgrader"
+	$(PY) -m pytest tests -m "not movielens and not browser and not nbgrader and not slow"
 
 # Regenerate exercises/ from solutions/ (nbgrader generate_assignment), record the release; commit both.
 release: $(STAMP)
