@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from traitlets import Unicode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer, Unicode
 from traitlets.config import Config
 
 from grader import notebooks as nbs
@@ -47,7 +48,7 @@ from grader.sandbox import EXCHANGE_MOUNT, SandboxSpec, remove_cgroup
 
 KERNEL_NAME = "recsys-grading"
 SOURCE_DIR, SUBMITTED_DIR, AUTOGRADED_DIR, FEEDBACK_DIR = "solutions", "submitted", "autograded", "feedback"
-PROGRESS_ENV = "RECSYS_GRADING_PROGRESS"
+RUN_FOLDER_ENV = "RECSYS_GRADING_RUN"
 STOPPED_CELL = "raise RuntimeError({!r})"
 
 
@@ -105,35 +106,112 @@ class Result:
     worker: str = ""
 
 
-class TrackedExecute:  # replaced by a real subclass in _tracked_execute() (nbgrader is imported lazily)
-    pass
+class TrackedExecute(Execute):
+    """nbgrader's Execute preprocessor, keeping the grader's own account of the run, outside the sandbox.
+
+    Before each cell it notes the cell's index (to find the cell that killed a
+    kernel). Around each graded (test) cell it takes the records out of the
+    exchange folder the kernel can write to: files already there before the
+    test cell runs, or written by any other cell, were not written by the
+    grader's recorders (a forged record), so they are set aside and reported;
+    the records the test cell wrote are moved where no later cell can change
+    them. After every cell it moves the kernel guard's log out the same way.
+    """
+
+    run_folder = Unicode("", help="The scratch course's folder for the grader's account of the run.").tag(config=True)
+
+    def _folder(self) -> Path | None:
+        folder = self.run_folder or os.environ.get(RUN_FOLDER_ENV, "")
+        return Path(folder) if folder else None
+
+    def preprocess(self, nb, resources=None, km=None):
+        started = time.perf_counter()
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            folder = self._folder()
+            if folder is not None:
+                timing = folder / "execute.seconds"
+                previous = float(timing.read_text()) if timing.is_file() else 0.0
+                timing.write_text(str(previous + time.perf_counter() - started), encoding="utf-8")
+
+    def preprocess_cell(self, cell, resources, index):
+        folder = self._folder()
+        graded = nbs.is_grade(cell)
+        if folder is not None:
+            (folder / "progress.txt").write_text(str(index), encoding="utf-8")
+            _set_aside(folder, f"before the test cell {nbs.grade_id(cell)} ran" if graded else
+                       f"by cell {index + 1}, which is not a test cell")
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            if folder is not None:
+                if graded:
+                    _collect(folder)
+                _take_events(folder)
 
 
-def _tracked_execute():
-    """nbgrader's Execute preprocessor, noting which cell runs (to find the cell that killed a kernel)."""
-    from nbgrader.preprocessors import Execute
+class LimitOutputSize(NbGraderPreprocessor):
+    """Cut any output of a cell beyond ``max_chars`` characters (nbgrader's LimitOutput counts lines only).
 
-    class TrackedExecute(Execute):
-        progress_file = Unicode("", help="Where to note the index of the cell being executed.").tag(config=True)
+    A notebook that prints megabytes would otherwise make an autograded notebook and a feedback page of
+    hundreds of megabytes.
+    """
 
-        def preprocess(self, nb, resources=None, km=None):
-            started = time.perf_counter()
-            try:
-                return super().preprocess(nb, resources, km)
-            finally:
-                path = self.progress_file or os.environ.get(PROGRESS_ENV, "")
-                if path:
-                    timing = Path(path).with_suffix(".seconds")
-                    previous = float(timing.read_text()) if timing.is_file() else 0.0
-                    timing.write_text(str(previous + time.perf_counter() - started), encoding="utf-8")
+    max_chars = Integer(100_000, help="Characters an output may keep; the rest is cut with a note.").tag(config=True)
 
-        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-            path = self.progress_file or os.environ.get(PROGRESS_ENV, "")
-            if path:
-                Path(path).write_text(str(cell_index), encoding="utf-8")
-            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and len(output.get("text", "")) > self.max_chars:
+                cut = len(output["text"]) - self.max_chars
+                output["text"] = output["text"][: self.max_chars] + f"\n... ({cut:,} more characters cut while grading)\n"
+            for mime, value in list(output.get("data", {}).items()):
+                if isinstance(value, str) and len(value) > self.max_chars:
+                    output["data"][mime] = value[: self.max_chars] + "\n... (cut while grading)"
+        return cell, resources
 
-    return TrackedExecute
+
+def _set_aside(folder: Path, when: str) -> None:
+    """Records in the kernel's exchange folder that no test cell wrote: moved aside and reported as forged."""
+    from recsys_ref.grading.exchange import EVENTS, RECORDS
+
+    records = folder / "exchange" / RECORDS
+    for path in sorted(records.glob("*")):
+        if path.name == EVENTS:
+            continue
+        stray = folder / "stray"
+        stray.mkdir(exist_ok=True)
+        path.replace(stray / path.name)
+        with open(folder / "stray.txt", "a", encoding="utf-8") as handle:
+            handle.write(f"{path.name}\t{when}\n")
+
+
+def _collect(folder: Path) -> None:
+    """Move what a test cell recorded out of the kernel's reach (the first record of a key wins)."""
+    from recsys_ref.grading.exchange import EVENTS, RECORDS
+
+    collected = folder / "collected"
+    collected.mkdir(exist_ok=True)
+    for path in sorted((folder / "exchange" / RECORDS).glob("*")):
+        if path.name == EVENTS:
+            continue
+        if (collected / path.name).exists():
+            _set_aside(folder, "a second time")
+            continue
+        path.replace(collected / path.name)
+
+
+def _take_events(folder: Path) -> None:
+    """Move the kernel guard's log out of the kernel's reach, a cell at a time."""
+    from recsys_ref.grading.exchange import EVENTS, RECORDS
+
+    log = folder / "exchange" / RECORDS / EVENTS
+    if log.is_file():
+        taken = log.with_name(EVENTS + ".taken")
+        log.replace(taken)
+        with open(folder / EVENTS, "a", encoding="utf-8") as handle:
+            handle.write(taken.read_text(encoding="utf-8", errors="replace"))
+        taken.unlink()
 
 
 def job_settings(settings, course_paths: list[str]) -> dict[str, Any]:
@@ -153,7 +231,7 @@ def job_settings(settings, course_paths: list[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the scratch course
 
 
-def _nbgrader_config(root: Path, settings: dict[str, Any], progress: Path) -> Config:
+def _nbgrader_config(root: Path, settings: dict[str, Any]) -> Config:
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
                                         LimitOutput, SaveAutoGrades)
@@ -172,12 +250,13 @@ def _nbgrader_config(root: Path, settings: dict[str, Any], progress: Path) -> Co
     c.Execute.kernel_name = KERNEL_NAME
     c.Execute.interrupt_on_timeout = True
     c.Execute.extra_arguments = []
-    c.TrackedExecute.progress_file = str(progress)
+    c.TrackedExecute.run_folder = str(root)
     c.KernelManager.transport = "ipc"
     c.KernelManager.ip = str(root / "ipc" / "kernel")
     c.KernelManager.connection_file = str(root / "ipc" / "connection.json")
     c.OverwriteCells.add_missing_cells = True
-    c.Autograde.autograde_preprocessors = [_tracked_execute(), IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    c.Autograde.autograde_preprocessors = [TrackedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                           LimitOutputSize,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.GenerateFeedback.preprocessors = [GetGrades, StudentFeedback, CSSHTMLHeaderPreprocessor]
     c.NbGraderAPI.log_level = "INFO"
@@ -192,8 +271,15 @@ def _sandbox_spec(root: Path, job: Job, settings: dict[str, Any]) -> SandboxSpec
 
     package = Path(recsys_ref.__file__).resolve().parent
     home = Path.home()
-    hidden = [str(p) for p in {package.parent, home, Path("/home"), Path("/root")}] + ["/tmp", "/run", "/var/tmp",
-                                                                                        "/dev/shm"]
+    # The package itself is hidden and only its allowed parts come back (wherever it is installed: a checkout,
+    # an editable install, site-packages); so are the grader and the original notebook's code, and the
+    # repository, the course, the home folders and the shared temporary folders.
+    import grader
+    import original_notebook
+
+    hidden = [str(p) for p in {package, Path(grader.__file__).resolve().parent,
+                               Path(original_notebook.__file__).resolve().parent, package.parent, home,
+                               Path("/home"), Path("/root")}] + ["/tmp", "/run", "/var/tmp", "/dev/shm"]
     hidden += [p for p in settings.get("hidden_paths", []) if p]
     readable = [sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent),
                 str(default_data_home())] + list(settings.get("readable_paths", []))
@@ -216,7 +302,7 @@ def _sandbox_spec(root: Path, job: Job, settings: dict[str, Any]) -> SandboxSpec
         readable += [p for p in os.environ["PYTHONPATH"].split(os.pathsep) if p and Path(p).exists()
                      and not Path(p).resolve() == package.parent]
     return SandboxSpec(
-        cwd=str(work), writable=[str(work), str(root / "ipc")], readable=readable, hidden=hidden,
+        cwd=str(work), writable=[str(root / "ipc")], readable=readable, hidden=hidden, workspace=str(work),
         mounts={str(exchange / "records"): f"{EXCHANGE_MOUNT}/records"},
         readonly_mounts={str(exchange / "probes"): f"{EXCHANGE_MOUNT}/probes"},
         env=env, limits=dict(settings.get("limits", {})), enabled=sandboxed, cgroup=root.name,
@@ -320,15 +406,30 @@ def _crash_cell(root: Path, job: Job, name: str, progress: Path) -> int | None:
     return None
 
 
-def _events(root: Path) -> list[str]:
-    from recsys_ref.grading.exchange import read_events
+def _run_flags(root: Path) -> list[str]:
+    """What the grader's account of the run shows: the guard's events, records no test cell wrote."""
+    import json
+
+    from recsys_ref.grading.exchange import EVENTS
 
     flags = []
-    for event in read_events(root / "exchange"):
+    log = root / EVENTS
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if log.is_file() else []:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
         if event.get("event") == "restored":
-            flags += [f"monkeypatch (run time): replaced {name}, restored before the next cell" for name in event["names"]]
+            flags += [f"monkeypatch (run time): replaced {name}, restored before the next cell"
+                      for name in event.get("names", [])]
         elif event.get("event") == "threads":
-            flags.append(f"background-thread: a cell left thread(s) running ({', '.join(event['names'])})")
+            flags.append(f"thread (run time): a cell left thread(s) running ({', '.join(event.get('names', []))})")
+    stray = root / "stray.txt"
+    for line in stray.read_text(encoding="utf-8").splitlines() if stray.is_file() else []:
+        name, _, when = line.partition("\t")
+        flags.append(f"forged-record: {name} was written into the grader's records {when}: it was ignored")
     return list(dict.fromkeys(flags))
 
 
@@ -379,18 +480,20 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
     _sandbox_spec(root, job, settings).write(spec_path)
     jupyter_path = _write_kernel_spec(root, spec_path)
     progress = root / "progress.txt"
-    config = _nbgrader_config(root, settings, progress)
+    config = _nbgrader_config(root, settings)
     skipped: dict[str, dict[int, str]] = {}
     max_regrades = int(settings.get("max_regrades", 3))
     with _environment(JUPYTER_PATH=str(jupyter_path), JUPYTER_RUNTIME_DIR=str(root / "ipc"),
-                      **{PROGRESS_ENV: str(progress)}):
+                      **{RUN_FOLDER_ENV: str(root)}):
         for attempt in range(max_regrades + 1):
             _stage(root, job, skipped)
-            shutil.rmtree(root / "exchange" / "records", ignore_errors=True)
+            for folder in (root / "exchange" / "records", root / "collected", root / "stray"):
+                shutil.rmtree(folder, ignore_errors=True)
             (root / "exchange" / "records").mkdir()
-            progress.unlink(missing_ok=True)
+            for leftover in (progress, root / "stray.txt", root / "events.jsonl"):
+                leftover.unlink(missing_ok=True)
             outcome = _run_api(config, "autograde", job, log)
-            timing = progress.with_suffix(".seconds")
+            timing = root / "execute.seconds"
             if timing.is_file():
                 result.execute_seconds += float(timing.read_text())
                 timing.unlink()
@@ -417,10 +520,10 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         kernel_log = root / "kernel.log"
         if kernel_log.is_file():
             log.write("--- the kernel's own output ---\n" + kernel_log.read_text(encoding="utf-8", errors="replace"))
-        records = scoring.read_records(root / "exchange")
+        records = scoring.read_records(root / "collected")
         result.tasks = scoring.score(job.assignment, records, probes, job.reference_cells, settings)
         scoring.store(root, job, result.tasks)
-        result.flags += _events(root)
+        result.flags += _run_flags(root)
         _run_api(config, "generate_feedback", job, log)
     folder = root / AUTOGRADED_DIR / job.student / job.assignment
     result.autograded = {name: (folder / name).read_text(encoding="utf-8") for name in job.notebooks}

@@ -31,14 +31,28 @@ class StudentFeedback(ClearHiddenTests):
     ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        """Clear the hidden-test region of one cell and reduce its error outputs to one line each."""
+        """Clear the hidden-test region of one cell, reduce its error outputs to one line each, hide paths."""
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if cell.cell_type == "code":
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     summary = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
-                    output["traceback"] = [summary]
+                    output["traceback"] = [hide_paths(summary)]
+                    output["evalue"] = hide_paths(output.get("evalue", ""))
+                elif output.get("output_type") == "stream":
+                    output["text"] = hide_paths(output.get("text", ""))
         return cell, resources
+
+
+def hide_paths(text: str) -> str:
+    """The grading machine's own paths (its Python, the scratch course) replaced by ``...``, for students' eyes."""
+    import re
+    import sys
+
+    for prefix in sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}, key=len, reverse=True):
+        if prefix and prefix != "/":
+            text = text.replace(prefix, "...")
+    return re.sub(r"/tmp/grade-[\w-]+", "...", text)
 
 
 def not_graded_page(student: str, assignment: str, notebook: str, reason: str) -> str:

@@ -15,8 +15,9 @@ The launcher puts the command under `bubblewrap <https://github.com/containers/b
   environment, the MovieLens cache, and the parts of ``recsys_ref`` a
   student's notebook may use (``data`` and the kernel-side ``grading``; the
   reference implementations of the graded tasks are not there);
-* writable: this submission's working folder (the kernel's current
-  directory), the folder its records go to, and the folder of the kernel's
+* writable: the kernel's working folder (a tmpfs of ``workspace_mb``, in
+  memory: the kernel writes nothing on the host's disk), a private ``/tmp`` of
+  the same size, the folder its records go to, and the folder of the kernel's
   IPC sockets (the kernel talks to the grader over Unix sockets: there is no
   network in the sandbox);
 * new user, PID, IPC, UTS, cgroup and network namespaces
@@ -42,6 +43,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -70,6 +72,7 @@ class SandboxSpec:
     enabled: bool = True
     cgroup: str = ""
     log: str = ""  # where the kernel's own stdout and stderr go (its banner, crashes)
+    workspace: str = ""  # the kernel's working folder: a size-limited tmpfs (in memory), not the host's disk
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
@@ -82,10 +85,12 @@ class SandboxSpec:
 def bwrap_command(spec: SandboxSpec, command: list[str]) -> list[str]:
     """The ``bwrap`` command line that runs ``command`` in ``spec``'s sandbox."""
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    # Hide first (shallow paths before deep ones), then re-expose what the kernel needs.
+    workspace_bytes = str(max(int(spec.limits.get("workspace_mb") or 0), 1) * MB)
+    # Hide first (shallow paths before deep ones), then re-expose what the kernel needs. Every tmpfs has a
+    # size: /tmp as much as the workspace, the others (hiding folders) next to nothing.
     for path in sorted(set(spec.hidden), key=lambda p: (p.count("/"), p)):
         if Path(path).exists():
-            args += ["--tmpfs", path]
+            args += ["--size", workspace_bytes if path == "/tmp" else str(MB), "--tmpfs", path]
     for path in sorted(set(spec.readable), key=lambda p: (p.count("/"), p)):
         if Path(path).exists():
             args += ["--ro-bind", path, path]
@@ -95,6 +100,8 @@ def bwrap_command(spec: SandboxSpec, command: list[str]) -> list[str]:
         args += ["--bind", path, path]
     for host, inside in spec.mounts.items():
         args += ["--bind", host, inside]
+    if spec.workspace:
+        args += ["--size", workspace_bytes, "--tmpfs", spec.workspace]
     args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
     for key, value in spec.env.items():
         args += ["--setenv", key, value]
@@ -154,7 +161,7 @@ def remove_cgroup(name: str) -> None:
         try:
             if (folder / "cgroup.kill").exists():
                 (folder / "cgroup.kill").write_text("1")
-            for _ in range(50):
+            for attempt in range(200):  # killed processes take a moment to leave the cgroup
                 pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
                 if not pids:
                     break
@@ -163,6 +170,7 @@ def remove_cgroup(name: str) -> None:
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
                         pass
+                time.sleep(0.01 * min(attempt + 1, 10))
             folder.rmdir()
         except OSError:
             pass

@@ -18,7 +18,7 @@ import torch
 
 from grader import notebooks as nbs
 from grader.checks import BOOK_SECTIONS, Context, Failure, seed_for, tasks
-from recsys_ref.grading.exchange import PROBES, RECORDS, Bundle, read_bundle, write_bundle
+from recsys_ref.grading.exchange import PROBES, Bundle, read_bundle, write_bundle
 
 
 def solution_sources(notebooks: Mapping[str, Any]) -> dict[str, str]:
@@ -49,12 +49,12 @@ def write_probes(assignment: str, student: str, notebooks: Mapping[str, Any], ex
     return probes
 
 
-def read_records(exchange: Path) -> dict[str, Bundle | None]:
-    """Every record in ``exchange/records`` (a damaged record reads as missing)."""
+def read_records(folder: Path) -> dict[str, Bundle | None]:
+    """Every record in ``folder`` (the records the test cells wrote; a damaged record reads as missing)."""
     records: dict[str, Bundle | None] = {}
-    for path in sorted((exchange / RECORDS).glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         try:
-            records[path.stem] = read_bundle(exchange / RECORDS, path.stem)
+            records[path.stem] = read_bundle(folder, path.stem)
         except ValueError:
             records[path.stem] = None
     return records
@@ -91,7 +91,14 @@ def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping
             if used:
                 raise Failure(f"your code for this task ({used[0]}) {reference_cells[used[0]]}: the task asks you to "
                               "write it yourself, so it earns no points.")
-            task.check(context)
+            try:
+                task.check(context)
+            except Failure:
+                raise
+            except Exception as error:  # noqa: BLE001 - a damaged or forged record must not stop the batch
+                raise Failure(f"the grader could not read what this test recorded ({type(error).__name__}: {error}): "
+                              "the record was damaged, or written by something other than the test, so the task "
+                              "earns no points.") from None
         except Failure as failure:
             context.verdicts[task.grade_id] = False
             message = f"{task.title}: {failure.message}{book_reference(failure.book, settings.get('book_url', ''))}"

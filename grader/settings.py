@@ -37,6 +37,8 @@ class GradingLimits(Configurable):
                               "RLIMIT_NPROC where cgroups are unavailable, which root ignores).").tag(config=True)
     cpu_seconds = Int(0, help="Total CPU seconds of the kernel (RLIMIT_CPU).").tag(config=True)
     notebook_seconds = Int(600, help="Wall time of a whole notebook; then its sandbox is killed.").tag(config=True)
+    workspace_mb = Int(256, help="Size of the kernel's writable working folder and of its /tmp (in memory), "
+                                 "in MB: what a notebook can write in all.").tag(config=True)
     max_regrades = Int(3, help="A notebook whose kernel died is graded again without the cell that was "
                                "running, at most this many times.").tag(config=True)
 
@@ -84,7 +86,7 @@ class Settings:
     def kernel_limits(self) -> dict[str, int]:
         """The limits the kernel launcher applies (JSON-able)."""
         return {name: int(getattr(self.limits, name))
-                for name in ("memory_mb", "file_mb", "processes", "cpu_seconds", "notebook_seconds")}
+                for name in ("memory_mb", "file_mb", "processes", "cpu_seconds", "notebook_seconds", "workspace_mb")}
 
 
 KNOWN = {cls.__name__: cls for cls in (GradingLimits, GradingSandbox, GradingFeedback, LatePolicy)}

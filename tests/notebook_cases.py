@@ -119,7 +119,7 @@ def grade_in_process(assignment: str, code: Mapping[str, str] | None = None, *, 
     probes = scoring.write_probes(assignment, student, {"nb": nb}, exchange)
     with torch.random.fork_rng(devices=[]):
         run_notebook(assignment, answers, exchange)
-    records = scoring.read_records(exchange)
+    records = scoring.read_records(exchange / "records")
     points = dict(nbs.graded_cells(nb))
     results = scoring.score(assignment, records, probes, {}, {}, points)
     for result in results:  # as grader.scoring.store does with the gradebook's points

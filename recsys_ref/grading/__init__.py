@@ -22,7 +22,10 @@ Assignment ``mf``: :func:`record_factors`, :func:`record_optimizer`,
 
 Assignment ``deep``: :func:`record_recommender_net_init`, :func:`record_recommender_net_forward`.
 
-Assignment ``rank``: see :mod:`recsys_ref.grading.rank`.
+Assignment ``rank``: :func:`record_interactions`, :func:`record_negatives`,
+:func:`record_bpr_loss`, :func:`record_l2_penalty`, :func:`record_bpr_model`,
+:func:`record_top_k`, :func:`record_recall`, :func:`record_ndcg`; the training
+cell's :func:`ranking_pieces` (see :mod:`recsys_ref.grading.rank`).
 """
 
 from recsys_ref.grading.deep import record_recommender_net_forward, record_recommender_net_init
@@ -33,18 +36,40 @@ from recsys_ref.grading.mf import (
     record_optimizer,
     record_to_rating_range,
 )
+from recsys_ref.grading.rank import (
+    RankingPieces,
+    ranking_pieces,
+    record_bpr_loss,
+    record_bpr_model,
+    record_interactions,
+    record_l2_penalty,
+    record_ndcg,
+    record_negatives,
+    record_recall,
+    record_top_k,
+)
 from recsys_ref.grading.substitutes import TrainingPieces, factors_usable, training_pieces, usable_factors
 
 __all__ = [
+    "RankingPieces",
     "TrainingPieces",
     "factors_usable",
+    "ranking_pieces",
+    "record_bpr_loss",
+    "record_bpr_model",
     "record_calc_loss",
     "record_estimate",
     "record_factors",
+    "record_interactions",
+    "record_l2_penalty",
+    "record_ndcg",
+    "record_negatives",
     "record_optimizer",
+    "record_recall",
     "record_recommender_net_forward",
     "record_recommender_net_init",
     "record_to_rating_range",
+    "record_top_k",
     "training_pieces",
     "usable_factors",
 ]

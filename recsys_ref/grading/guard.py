@@ -48,6 +48,15 @@ SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_tra
 _CURRENT: list = []
 
 
+def _students(thread: threading.Thread) -> bool:
+    """Whether a thread runs code from a notebook cell (not a thread of IPython, ipykernel or a library)."""
+    code = getattr(getattr(thread, "_target", None), "__code__", None)
+    if code is None and type(thread).run is not threading.Thread.run:
+        code = getattr(type(thread).run, "__code__", None)
+    filename = getattr(code, "co_filename", "") or ""
+    return filename.startswith("<") or "ipykernel_" in filename or filename.endswith(".ipynb")
+
+
 def current() -> "Guard | None":
     """The guard of this kernel, if one was loaded (the recorders restore its snapshot before recording)."""
     return _CURRENT[0] if _CURRENT else None
@@ -100,7 +109,7 @@ class Guard:
         restored = self.restore()
         if restored:
             self.write({"event": "restored", "n": self.cell, "cell": self.current, "names": restored})
-        threads = [t for t in threading.enumerate() if id(t) not in self.threads and t.is_alive()]
+        threads = [t for t in threading.enumerate() if id(t) not in self.threads and t.is_alive() and _students(t)]
         if threads:
             self.threads.update(id(t) for t in threads)
             self.write({"event": "threads", "n": self.cell, "cell": self.current,
