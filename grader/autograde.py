@@ -521,7 +521,11 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         if kernel_log.is_file():
             log.write("--- the kernel's own output ---\n" + kernel_log.read_text(encoding="utf-8", errors="replace"))
         records = scoring.read_records(root / "collected")
-        result.tasks = scoring.score(job.assignment, records, probes, job.reference_cells, settings)
+        folder = root / AUTOGRADED_DIR / job.student / job.assignment
+        errors: dict[str, str] = {}
+        for name in job.notebooks:
+            errors.update(scoring.cell_errors(nbs.read_notebook(folder / name)[0]))
+        result.tasks = scoring.score(job.assignment, records, probes, job.reference_cells, settings, errors=errors)
         scoring.store(root, job, result.tasks)
         result.flags += _run_flags(root)
         _run_api(config, "generate_feedback", job, log)

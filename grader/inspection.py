@@ -191,8 +191,10 @@ def scan_code(source: str, cell: str) -> list[Flag]:
             first = node.args[0] if node.args else None
             if func in ("setattr", "delattr") and first is not None:
                 target = _dotted(first, names)
-                if _sensitive(target) or target is None:
-                    flags.append(Flag("monkeypatch", cell, f"{func}() on {target or ast.unparse(first)}"))
+                if _sensitive(target):
+                    flags.append(Flag("monkeypatch", cell, f"{func}() on {target}"))
+                elif target is None and not isinstance(first, ast.Name):  # self.x, a local object: the student's own
+                    flags.append(Flag("monkeypatch", cell, f"{func}() on {ast.unparse(first)}"))
             if func in ("IPython shell.system", "IPython shell.getoutput"):
                 flags.append(Flag("shell-command", cell, "runs shell commands (!...)"))
             elif func in ("IPython shell.run_line_magic", "IPython shell.run_cell_magic"):

@@ -70,14 +70,29 @@ def book_reference(key: str | None, book_url: str) -> str:
     return f" See the book: {title}."
 
 
+def cell_errors(nb: Any) -> dict[str, str]:
+    """Answer cell grade id -> the error it raised when the notebook ran (``Name: message``), from an executed notebook."""
+    errors = {}
+    for cell in nb.cells:
+        if nbs.is_solution(cell) and cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and output.get("ename") != "NotImplementedError":
+                    errors[nbs.grade_id(cell)] = f"{output.get('ename')}: {str(output.get('evalue', '')).strip()[:200]}"
+                    break
+    return errors
+
+
 def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping[str, Bundle],
-          reference_cells: Mapping[str, str], settings: Mapping[str, Any], max_scores: Mapping[str, float] | None = None):
+          reference_cells: Mapping[str, str], settings: Mapping[str, Any], max_scores: Mapping[str, float] | None = None,
+          errors: Mapping[str, str] | None = None):
     """Run the checks in notebook order; one :class:`~grader.autograde.TaskResult` per task.
 
     Args:
         reference_cells: Solution cell -> why its code counts as the reference implementation's (a task
             graded from such a cell scores 0, whatever its records say).
         max_scores: Grade id -> points (from the gradebook); 1 when missing.
+        errors: Answer cell -> the error it raised when the notebook ran (:func:`cell_errors`): a lost task's
+            message says so, the most useful fact when the answer was never defined.
     """
     from grader.autograde import TaskResult
 
@@ -101,7 +116,11 @@ def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping
                               "earns no points.") from None
         except Failure as failure:
             context.verdicts[task.grade_id] = False
-            message = f"{task.title}: {failure.message}{book_reference(failure.book, settings.get('book_url', ''))}"
+            raised = [f"its cell {cell} raised {(errors or {})[cell]}" for cell in task.solution_cells
+                      if cell in (errors or {})]
+            note = f" While grading, {'; '.join(raised)}." if raised else ""
+            message = (f"{task.title}: {failure.message}{note}"
+                       f"{book_reference(failure.book, settings.get('book_url', ''))}")
             results.append(TaskResult(task.grade_id, task.title, 0.0, points, message, failure.book,
                                       list(dict.fromkeys(context.notes))))
             continue

@@ -155,6 +155,7 @@ def stage(nb: NotebookNode, release: NotebookNode, *, known_sources: Mapping[str
     position = {gid: i for i, gid in enumerate(release_ids) if gid}
     for index, (cell, gid) in enumerate(zip(nb.cells, matched)):
         label = gid or f"cell {index + 1}"
+        split = False
         cell = copy.deepcopy(cell)
         original = by_id.get(gid) if gid else None
         if original is not None and gid in seen:
@@ -162,6 +163,7 @@ def stage(nb: NotebookNode, release: NotebookNode, *, known_sources: Mapping[str
                 flags.append(Flag("split-cell", gid, "this answer cell appears more than once (split or copied): "
                                                      "every copy's code runs, in order"))
                 cell.setdefault("metadata", {}).pop("nbgrader", None)
+                split = True
                 original = None
             else:
                 flags.append(Flag("duplicate-cell", gid, "a provided or test cell appears more than once: the first "
@@ -190,7 +192,7 @@ def stage(nb: NotebookNode, release: NotebookNode, *, known_sources: Mapping[str
                 flags.append(Flag("added-cell", label, "a cell with nbgrader metadata of no released cell: run as an "
                                                        "ordinary cell"))
                 cell.metadata.pop("nbgrader", None)
-            elif cell.cell_type == "code" and nbs.source(cell).strip():
+            elif cell.cell_type == "code" and nbs.source(cell).strip() and not split:
                 flags.append(Flag("added-cell", label, "a code cell not in the released notebook: run as written"))
         if cell.cell_type == "code":
             text, changed = neutralise_shell(nbs.source(cell))
