@@ -267,7 +267,7 @@ PORTED = (
          edits=(edit(DROP, "        x = F.dropout(x, self.drop.p)\n"),), expected={T2: 0},
          message="dropout stays active after model.eval()"),
     Case("deep-embedding-dropout-unused", "deep", "forward never applies the embedding dropout",
-         edits=(edit(DROP, ""),), expected={T2: 0}, message="never calls self.drop"),
+         edits=(edit(DROP, ""),), expected={T2: 0}, message="the embedding dropout (p=1 here) must act on the concatenated embeddings"),
 )
 
 # --------------------------------------------------------------------------- new realistic mistakes
@@ -383,10 +383,18 @@ MISTAKES = (
         for linear in self.linears:
             x = F.relu(linear(x))
 """ + HEAD + SCALE),
-         expected={T2: 0}, message="never calls self.dropouts"),
+         expected={T2: 0}, message="each hidden layer's dropout (p=1 here) must act after that layer's ReLU"),
     Case("deep-detached-output", "deep", "the output detached (.detach()) in forward",
          edits=(edit(SCALE, "        return (low + (high - low) * x).detach()"),),
          expected={T2: 0}, message="forward detaches it"),
 )
 
 CASES = CORRECT + PORTED + MISTAKES
+
+#: Also graded through the real `python -m grader` path (tests/pipeline), besides every case that needs a kernel:
+#: the issue's own examples and one case of each kind; the in-process test grades every case.
+BATCH = {
+    "deep-solution", "deep-ok-functional-dropout", "deep-ok-modulelist-sigmoid-module", "deep-hidden-reversed",
+    "deep-extra-linear", "deep-embedding-row-too-many", "deep-dropout-after-hidden", "deep-dropout-user-only",
+    "deep-plain-list", "deep-hidden-int", "deep-concat-swapped", "deep-dropout-in-eval",
+}

@@ -374,4 +374,23 @@ MISTAKES = (
          expected={T5: 0}, message="Keep the result a tensor"),
 )
 
-CASES = CORRECT + PORTED + MISTAKES
+UNTOUCHED = (
+    Case("mf-untouched-release", "mf", "the released notebook handed in untouched (every answer a stub)",
+         code={gid: "raise NotImplementedError()" for gid in ("task1-factors", "task2-optimizer")} | {
+             "task3-calc-loss": "def calc_loss(true_r, est_r, exist):\n    raise NotImplementedError()",
+             "task4-estimate": "def estimate(user_factors, movies_factors):\n    raise NotImplementedError()",
+             "task5-to-rating-range": "def to_rating_range(estimated, low=1.0, high=5.0):\n    raise NotImplementedError()"},
+         expected={"task1-factors-test": 0, "task2-optimizer-test": 0, "task3-calc-loss-test": 0,
+                   "task4-estimate-test": 0, "training-test": 0, "task5-to-rating-range-test": 0},
+         message="not implemented yet"),
+)
+
+CASES = CORRECT + PORTED + MISTAKES + UNTOUCHED
+
+#: Also graded through the real `python -m grader` path (tests/pipeline), besides every case that needs a kernel:
+#: the issue's own examples and one case of each kind; the in-process test grades every case.
+BATCH = {
+    "mf-solution", "mf-comment-mentions-reference", "mf-ok-range-numpy-float64", "mf-ok-parameter", "mf-ok-sgd",
+    "mf-non-leaf-factors", "mf-loss-all-cells", "mf-range-floor-midpoint", "mf-elementwise-estimate",
+    "mf-optimizer-lbfgs", "mf-factors-and-optimizer-wrong", "mf-loss-zeroes-true-r", "mf-untouched-release",
+}

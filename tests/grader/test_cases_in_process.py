@@ -42,40 +42,11 @@ from notebook_cases import Case, grade_in_process
 #: The case tables graded here (those that exist; the pipeline grades all of them).
 CASE_MODULES = ("cases_mf", "cases_deep", "cases_wrappers", "cases_attacks", "cases_rank")
 
-REPLAY_RAISES = ("the Training replay (grader.checks.mf.check_training) runs the student's optimizer class; {what}: "
-                 "an exception that is not a Failure, so grading the whole submission fails. Expected: Task 2 full "
-                 "marks (a torch.optim optimizer over the two tensors), Training 0 with a message that names the "
-                 "cause ({cause}), every other task at full marks")
-
-#: Case name -> what the grader gets wrong in the scores, and what it should do (reported to the grader's owner).
-WRONG_SCORES: dict[str, str] = {
-    "mf-optimizer-lbfgs": REPLAY_RAISES.format(
-        what="LBFGS.step() raises TypeError because the notebook's loop passes no closure",
-        cause="LBFGS needs a closure the notebook's loop does not pass"),
-    "mf-optimizer-sparse-adam": REPLAY_RAISES.format(
-        what="SparseAdam.step() raises RuntimeError on the factors' dense gradients",
-        cause="SparseAdam needs sparse gradients"),
-    "deep-ok-functional-dropout": (
-        "F.dropout(x, p=self.drop.p, training=self.training) gives exactly the specified outputs (the task allows "
-        "it), but the unused-dropout check fails forward because the registered nn.Dropout module is never called; "
-        "expected full marks"),
-    "deep-ok-functional-hidden-dropout": (
-        "hidden dropouts applied with F.dropout(x, self.dropout_rate, self.training), the modules registered: the "
-        "same unused-dropout check fails forward; expected full marks"),
-    "deep-extra-linear": (
-        "an extra Linear(h, h) right before the final layer, used by forward without an activation in between: "
-        "forward is read as if a ReLU followed every Linear but the last, so it loses Task 2 too; expected Task 1 "
-        "only (forward does what the task says with the layers __init__ built)"),
-}
+#: Case name -> what the grader gets wrong in the scores, and what it should do (empty: none known).
+WRONG_SCORES: dict[str, str] = {}
 
 #: Case name -> what is wrong with the message (the scores are right).
-WRONG_MESSAGES: dict[str, str] = {
-    "mf-optimizer-lbfgs": WRONG_SCORES["mf-optimizer-lbfgs"],
-    "mf-optimizer-sparse-adam": WRONG_SCORES["mf-optimizer-sparse-adam"],
-    "deep-no-final-bias": (
-        "the provided _init (m.bias.data.fill_) raises AttributeError on a Linear without bias, so Task 1's "
-        "message is that error ('Build the layers from the arguments'), not 'remove bias=False'"),
-}
+WRONG_MESSAGES: dict[str, str] = {}
 
 
 def _case_tables() -> list:
