@@ -423,10 +423,10 @@ SEARCHED = ("/work", "/srv", "/opt", "/home", "/root", "/mnt", "/data", "/tmp", 
 SOLUTION_PATTERNS = tuple(f"{top}/**/solutions/mf/mf.ipynb" for top in SEARCHED)
 SUBMISSION_PATTERNS = tuple(f"{top}/**/{kind}/*/mf/*" for top in SEARCHED for kind in ("submitted", "autograded",
                                                                                        "feedback"))
-REGRADE_HOLE = ("a kernel that dies is never regraded without its cell: grader.autograde's TrackedExecute overrides "
-                "async_execute_cell, but nbconvert calls execute_cell, which nbclient binds to the base class's "
-                "coroutine (execute_cell = run_sync(async_execute_cell)), so progress.txt is never written and the "
-                "whole submission fails ('nbgrader could not process the notebook before running it')")
+REGRADE_HOLE = ("a kernel that dies is not regraded without its cell: nbgrader deletes the failed autograded notebook "
+                "('Removing failed assignment'), so grader.autograde._crash_cell cannot read it to map progress.txt's "
+                "cell index to a cell of the staged notebook, and the submission fails whole ('its kernel kept dying "
+                "or nbgrader failed on it'); progress.txt could name the cell's id, mapped on the staged notebook")
 FILE_SYSTEM_HOLE = ("the sandbox starts from the whole file system (--ro-bind / /) and hides a list of folders (the "
                     "package's checkout, the course, home folders, /tmp): any other folder is readable, e.g. another "
                     "checkout of the repository with solutions/ (/work/main) or other students' notebooks kept "
@@ -518,20 +518,14 @@ ATTACKS = (
            in_process=False),
     Attack("attack-forge-record", "mf", "Task 1 not done; the Task 5 cell writes a record of correct factors into "
            "the exchange folder", code={FACTORS: STUB, **answer(RANGE, after=FORGE_RECORD)}, expected={T1: 0},
-           flags=("forged-record",), shows=("forged:",), group="tampering with records", in_process=False,
-           hole="the records folder stays writable for the whole notebook: a later cell overwrites a task's record "
-                "and the grader believes it (nothing flags it)"),
+           flags=("forged-record",), shows=("forged:",), group="tampering with records", in_process=False),
     Attack("attack-forge-record-malformed", "mf", "elementwise estimate; the Task 5 cell replaces Task 4's record "
            "with one naming missing tensors", code={ESTIMATE: ELEMENTWISE, **answer(RANGE, after=FORGE_MALFORMED)},
-           expected={T4: 0}, flags=("forged-record",), group="tampering with records", in_process=False,
-           hole="a record whose JSON names a missing tensor makes the check raise KeyError: the whole submission "
-                "fails ('the grader failed') instead of the task"),
+           expected={T4: 0}, flags=("forged-record",), group="tampering with records", in_process=False),
     Attack("attack-erase-guard-log", "mf", "torch.allclose replaced at run time (no static trace), then an added "
            "last cell empties the guard's log", code=answer(RANGE, before=PATCH_ALLCLOSE_HIDDEN),
            wrap=erase_guard_log, flags=("monkeypatch", "added-cell"), shows=("guard log erased: True",),
-           group="tampering with records", in_process=False,
-           hole="the guard's log (events.jsonl) lies in the writable records folder: a later cell erases it and the "
-                "run-time monkeypatch flag disappears"),
+           group="tampering with records", in_process=False),
     # ------------------------------------------------------------ the sandbox
     Attack("attack-network", "mf", "opens sockets to 1.1.1.1 and pypi.org", code=answer(RANGE, after=NETWORK),
            flags=("file-or-process-access",), shows=("Network is unreachable",), group="the sandbox",
@@ -556,9 +550,7 @@ ATTACKS = (
     # ------------------------------------------------------------ breaking the run
     Attack("attack-sys-exit", "mf", "sys.exit() in the Task 5 cell after the function",
            code=answer(RANGE, after=SYS_EXIT), flags=("stops-kernel",), shows=("SystemExit",), group="breaking the run",
-           in_process=False,
-           hole="the feedback page shows IPython's warning about sys.exit with the grading machine's venv path "
-                "(.../site-packages/IPython/core/interactiveshell.py)"),
+           in_process=False),
     Attack("attack-os-exit", "mf", "os._exit(1) inside calc_loss (ends the recorder's process in the test)",
            code={LOSS: OS_EXIT}, expected={T3: 0}, flags=("stops-kernel",), group="breaking the run",
            in_process=False),
@@ -572,10 +564,7 @@ ATTACKS = (
            code=answer(RANGE, before=BIG_FILE), expected={T5: 0}, shows=("File too large",),
            group="breaking the run", in_process=False),
     Attack("attack-huge-output", "mf", "60 MB printed after Task 5's function", code=answer(RANGE, after=HUGE_OUTPUT),
-           absent_flags=("background-thread",), group="breaking the run", in_process=False,
-           hole="outputs are limited by lines only (nbgrader's LimitOutput): 60 lines of 1 MB reach the autograded "
-                "notebook and the feedback page whole (200 MB printed gave a 210 MB page); the guard also flags an "
-                "ipykernel thread of the output as a student's background thread"),
+           absent_flags=("background-thread",), group="breaking the run", in_process=False),
     Attack("attack-infinite-loop", "mf", "`while True: pass` in the Task 4 cell (cell timeout)",
            code={ESTIMATE: INFINITE_LOOP}, expected={T4: 0}, shows=("KeyboardInterrupt",), slow=True,
            group="breaking the run", in_process=False),
@@ -583,10 +572,8 @@ ATTACKS = (
            code={RANGE: STALL}, expected={T5: 0}, flags=("stops-kernel", "stopped-kernel"), slow=True,
            group="breaking the run", in_process=False, hole=REGRADE_HOLE),
     Attack("attack-fill-disk", "mf", "20 files of 90 MB (each under the file-size limit) before Task 5's function",
-           code=answer(RANGE, before=FILL_DISK), shows=("stopped after",), slow=True, group="breaking the run",
-           in_process=False,
-           hole="only the size of each file is limited (RLIMIT_FSIZE): the working folder (on the host's disk) and the "
-                "sandbox's tmpfs folders (in memory) have no quota"),
+           code=answer(RANGE, before=FILL_DISK), shows=("stopped after", "No space left on device"),
+           group="breaking the run", in_process=False),
     # ------------------------------------------------------------ broken files
     Attack("attack-invalid-json", "mf", "not JSON", wrap=invalid_json, expected=ALL_MF_ZERO, flags=("broken-file",),
            group="broken files", in_process=False),
