@@ -29,11 +29,12 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
-
-from grader import notebooks as nbs
 from notebook_cases import Case, solution_code, submission
 
+from grader import notebooks as nbs
+
 MF = solution_code("mf")
+DEEP = solution_code("deep")
 FACTORS, OPTIMIZER, LOSS, ESTIMATE, RANGE = ("task1-factors", "task2-optimizer", "task3-calc-loss", "task4-estimate",
                                              "task5-to-rating-range")
 T1, T3, T4, T5 = "task1-factors-test", "task3-calc-loss-test", "task4-estimate-test", "task5-to-rating-range-test"
@@ -412,6 +413,15 @@ else:
     print(f"wrote {written} MB")
 """
 HUGE_OUTPUT = "for _ in range(60):\n    print('x' * 1024 * 1024)\n"
+MORE_THREADS = """
+torch.set_num_threads(2)  # faster training on my laptop
+with torch.no_grad():  # one prediction per training rating, to see the range
+    net = RecommenderNet(n_users, n_movies).eval()
+    users = torch.tensor(train["user_id"].to_numpy() - 1)
+    movies = torch.tensor(train["item_id"].to_numpy() - 1)
+    predictions = net(users, movies)
+    print(predictions.shape, float(predictions.min()), float(predictions.max()))
+"""
 INFINITE_LOOP = "while True:\n    pass\n"
 STALL = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)\n"
 
@@ -574,6 +584,11 @@ ATTACKS = (
     Attack("attack-fill-disk", "mf", "20 files of 90 MB (each under the file-size limit) before Task 5's function",
            code=answer(RANGE, before=FILL_DISK), shows=("stopped after", "No space left on device"),
            group="breaking the run", in_process=False),
+    # ------------------------------------------------------------ honest notebooks the defences must not break
+    Attack("attack-honest-more-threads", "deep", "an honest RecommenderNet; the cell asks torch for 2 threads and "
+           "predicts every training rating to see the range (each record is taken in a forked child)",
+           code={"recommender-net": DEEP["recommender-net"] + MORE_THREADS}, group="honest notebooks",
+           in_process=False),
     # ------------------------------------------------------------ broken files
     Attack("attack-invalid-json", "mf", "not JSON", wrap=invalid_json, expected=ALL_MF_ZERO, flags=("broken-file",),
            group="broken files", in_process=False),
@@ -613,9 +628,9 @@ def reference_elsewhere() -> str:
     import sys
 
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    found = subprocess.run([sys.executable, "-c", "import importlib.util as u; s = u.find_spec('recsys_ref.mf'); "
-                            "print(s.origin if s and s.origin else '')"], env=env, cwd="/", capture_output=True,
-                           text=True).stdout.strip()
+    code = "import importlib.util as u; s = u.find_spec('recsys_ref.mf'); print(s.origin if s and s.origin else '')"
+    found = subprocess.run([sys.executable, "-c", code], env=env, cwd="/", capture_output=True, text=True,
+                           check=False).stdout.strip()
     return found if found and not _hidden(Path(found)) else ""
 
 

@@ -58,7 +58,7 @@ def run_in(tmp_path: Path, code: str, timeout: float = 60, **changes) -> subproc
     spec.write(tmp_path / "spec.json")
     return subprocess.run([sys.executable, "-m", "grader.sandbox", str(tmp_path / "spec.json"), "--",
                            sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
 
 
 def outcome(result: subprocess.CompletedProcess) -> dict:
@@ -360,6 +360,7 @@ def test_cpu_seconds_limit_stops_a_busy_loop(tmp_path):
 def test_the_graders_sandbox_hides_the_reference_and_the_course(tmp_path):
     """A submission's sandbox (grader.autograde) imports recsys_ref.data and the recorders, not the reference."""
     from cases_attacks import reference_elsewhere
+
     from grader.autograde import Job, _sandbox_spec, job_settings
     from grader.settings import load_settings
 
@@ -391,7 +392,8 @@ def test_the_graders_sandbox_hides_the_reference_and_the_course(tmp_path):
         print(json.dumps(found))
     """)
     result = subprocess.run([sys.executable, "-m", "grader.sandbox", str(tmp_path / "spec.json"), "--",
-                             sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+                             sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            check=False)
     found = outcome(result)
     assert found.pop("recsys_ref.data") == found.pop("recsys_ref.grading") == "imported"
     assert set(found.values()) <= {"ModuleNotFoundError", False}, found

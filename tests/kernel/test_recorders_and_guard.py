@@ -23,7 +23,14 @@ import torch
 
 from recsys_ref.grading import exchange
 from recsys_ref.grading.exchange import EXCHANGE_ENV, Bundle, read_bundle, write_bundle
-from recsys_ref.grading.recording import describe_error, encode, keep_global_rng, record_call, record_calls, type_name
+from recsys_ref.grading.recording import (
+    describe_error,
+    encode,
+    keep_global_rng,
+    record_call,
+    record_calls,
+    type_name,
+)
 
 
 def _probe(*tensors: torch.Tensor) -> Bundle:
@@ -349,7 +356,8 @@ def guarded(tmp_path_factory):
     """The guard script's results and the events it logged."""
     folder = tmp_path_factory.mktemp("guard")
     env = {**os.environ, EXCHANGE_ENV: str(folder)}
-    done = subprocess.run([sys.executable, "-c", GUARD_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-c", GUARD_SCRIPT], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     return results, exchange.read_events(folder), folder

@@ -17,18 +17,17 @@ import contextlib
 import html
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from cases_attacks import CASES, LIMITS_CASES, Attack
 from conftest import Batch, copy_course, run_grader
-from grader.report import read_report
 from notebook_cases import write_case
+
+from grader.report import read_report
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.movielens, pytest.mark.slow]
 

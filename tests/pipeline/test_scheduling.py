@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_course, run_grader
-from test_attacks import gradebook_grades
 from notebook_cases import Case, write_case
+from test_attacks import gradebook_grades
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.movielens, pytest.mark.slow]
 
