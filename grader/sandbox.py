@@ -8,13 +8,16 @@ through this module's launcher::
 The launcher puts the command under `bubblewrap <https://github.com/containers/bubblewrap>`_
 (``bwrap``) with:
 
-* the whole system read-only (``--ro-bind / /``), and then hidden behind
-  empty ``tmpfs`` folders: the course (``solutions/``, the gradebook, other
-  students' work, ``.git``), the repository, the home folders, ``/tmp``,
-  ``/run``; re-exposed read-only: the Python installation and the virtual
-  environment, the MovieLens cache, and the parts of ``recsys_ref`` a
+* an empty root in which only this is mounted, read-only: the system's
+  programs and libraries (:data:`SYSTEM_PATHS`: ``/usr``, ``/lib``... and a
+  few files of ``/etc``, not ``/etc/shadow``), the Python installation and the
+  virtual environment, the MovieLens cache, and the parts of ``recsys_ref`` a
   student's notebook may use (``data`` and the kernel-side ``grading``; the
-  reference implementations of the graded tasks are not there);
+  reference implementations of the graded tasks are not there, and neither
+  are the grader and the original notebook's code, wherever they are
+  installed). Nothing else of the machine exists in the sandbox: not the
+  course (``solutions/``, the gradebook, other students' work, ``.git``),
+  not another checkout, not the home folders;
 * writable: the kernel's working folder (a tmpfs of ``workspace_mb``, in
   memory: the kernel writes nothing on the host's disk), a private ``/tmp`` of
   the same size, the folder its records go to, and the folder of the kernel's
@@ -48,6 +51,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MB = 1024 * 1024
+#: The parts of the host system a kernel sees (read-only): the programs and libraries, and the few files of
+#: /etc that the C library and Python read. Nothing else of the host exists in the sandbox unless a spec
+#: names it (the Python installation, the environment, the data cache, the allowed parts of recsys_ref).
+SYSTEM_PATHS = (
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf",
+    "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/host.conf", "/etc/ssl", "/etc/ca-certificates",
+    "/etc/alternatives", "/etc/fonts", "/etc/mime.types",
+)
 #: Where a grading kernel finds its exchange folder inside the sandbox (see recsys_ref.grading.exchange).
 EXCHANGE_MOUNT = "/run/grading"
 CGROUP_PARENT = "recsys-grading"
@@ -73,6 +85,7 @@ class SandboxSpec:
     cgroup: str = ""
     log: str = ""  # where the kernel's own stdout and stderr go (its banner, crashes)
     workspace: str = ""  # the kernel's working folder: a size-limited tmpfs (in memory), not the host's disk
+    system: list[str] = field(default_factory=lambda: list(SYSTEM_PATHS))  # host paths every sandbox sees
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
@@ -83,17 +96,28 @@ class SandboxSpec:
 
 
 def bwrap_command(spec: SandboxSpec, command: list[str]) -> list[str]:
-    """The ``bwrap`` command line that runs ``command`` in ``spec``'s sandbox."""
-    args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    """The ``bwrap`` command line that runs ``command`` in ``spec``'s sandbox.
+
+    The root is empty: only what the spec names is mounted, shallow paths before deep ones (a hidden folder
+    inside a readable tree, e.g. the package inside the environment, is covered by an empty tmpfs after the
+    tree is mounted, and its allowed parts are mounted again on top).
+    """
+    args = ["bwrap", "--dev", "/dev", "--proc", "/proc"]
     workspace_bytes = str(max(int(spec.limits.get("workspace_mb") or 0), 1) * MB)
-    # Hide first (shallow paths before deep ones), then re-expose what the kernel needs. Every tmpfs has a
-    # size: /tmp as much as the workspace, the others (hiding folders) next to nothing.
-    for path in sorted(set(spec.hidden), key=lambda p: (p.count("/"), p)):
-        if Path(path).exists():
-            args += ["--size", workspace_bytes if path == "/tmp" else str(MB), "--tmpfs", path]
-    for path in sorted(set(spec.readable), key=lambda p: (p.count("/"), p)):
-        if Path(path).exists():
+    for path in spec.system:
+        host = Path(path)
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), path]
+        elif host.exists():
             args += ["--ro-bind", path, path]
+    mounts = [(p, 0) for p in set(spec.readable) if Path(p).exists()]
+    mounts += [(p, 1) for p in set(spec.hidden) if Path(p).exists() or p in ("/tmp", "/run", "/var/tmp", "/dev/shm")]
+    # Every tmpfs has a size: /tmp as much as the workspace, the others (covering folders) next to nothing.
+    for path, kind in sorted(mounts, key=lambda m: (m[0].rstrip("/").count("/"), m[1], m[0])):
+        if kind == 0:
+            args += ["--ro-bind", path, path]
+        else:
+            args += ["--size", workspace_bytes if path == "/tmp" else str(MB), "--tmpfs", path]
     for host, inside in spec.readonly_mounts.items():
         args += ["--ro-bind", host, inside]
     for path in spec.writable:
@@ -102,6 +126,11 @@ def bwrap_command(spec: SandboxSpec, command: list[str]) -> list[str]:
         args += ["--bind", host, inside]
     if spec.workspace:
         args += ["--size", workspace_bytes, "--tmpfs", spec.workspace]
+    # The empty root and the covering tmpfs folders become read-only once everything is mounted: the kernel
+    # writes only in its workspace, /tmp and the records folder.
+    for path in sorted({p for p, kind in mounts if kind == 1} - {"/tmp"}, key=lambda p: -p.count("/")):
+        args += ["--remount-ro", path]
+    args += ["--remount-ro", "/"]
     args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
     for key, value in spec.env.items():
         args += ["--setenv", key, value]
