@@ -347,7 +347,7 @@ MISTAKES = (
     Case("rank-topk-includes-seen", "rank", "top_k: seen items not excluded",
          edits=((TOP_K, '    masked = scores.masked_fill(seen, float("-inf"))', "    masked = scores"),
                 (TOP_K, "    n_unseen = (~seen).sum(dim=1, keepdim=True)", "    n_unseen = torch.full((n_users, 1), n_items)")),
-         expected={T5: 0}, message="who has seen it"),
+         expected={T5: 0}, message="Seen items never come back"),
     Case("rank-topk-masked-with-zero", "rank", "top_k: seen items masked with 0 (scores can be negative)",
          edits=((TOP_K, 'scores.masked_fill(seen, float("-inf"))', "scores.masked_fill(seen, 0.0)"),),
          expected={T5: 0}, message="not 0"),
@@ -360,11 +360,11 @@ MISTAKES = (
              lists = torch.full((n_users, k), -1, dtype=torch.long)
              lists[:, :width] = torch.where(best.values > float("-inf"), best.indices, torch.tensor(-1))
              return lists'''),
-         expected={T5: 0}, message="do not promise an order for ties"),
+         expected={T5: 0}, message="Equal scores must put the lower item index first"),
     Case("rank-topk-no-padding", "rank", "top_k: no -1 padding, seen items fill the short lists",
          edits=((TOP_K, "    return torch.where(torch.arange(k) < n_unseen, lists, torch.full_like(lists, -1))",
                  "    return lists"),),
-         expected={T5: 0}, message="the places after them hold -1"),
+         expected={T5: 0}, message="then -1 in the other places"),
     Case("rank-topk-masks-in-place", "rank", "top_k: masks the caller's scores in place",
          edits=((TOP_K, '    masked = scores.masked_fill(seen, float("-inf"))',
                  '    scores[seen] = float("-inf")\n    masked = scores'),),

@@ -295,7 +295,7 @@ def negatives_probe(generator: torch.Generator, sources: Mapping[str, str] | Non
     return {records.NEGATIVES: bundle}
 
 
-def uniformity_p_value(users: torch.Tensor, drawn: torch.Tensor, matrices: list[torch.Tensor]) -> float:
+def uniformity_p_value(users: list[torch.Tensor], drawn: list[torch.Tensor], matrices: list[torch.Tensor]) -> float:
     """The chi-square p-value of the hypothesis that each user's draws are uniform over their unseen items.
 
     ``users``, ``drawn`` and ``matrices`` are lists over calls (one matrix per call); the statistic sums over
@@ -797,46 +797,65 @@ def top_k_probe(generator: torch.Generator, sources: Mapping[str, str] | None = 
         seen[1] = False  # every item a candidate
         if n_users > 3:
             seen[2] = True  # no candidate
-            seen[3] = scores[3] > 0  # every candidate scores <= 0, below the seen items
+            # every score negative, half the items seen: masking the seen items with 0 would put them first
+            scores[3] = -1.0 - torch.randint(0, 3, (n_items,), generator=generator).double()
+            seen[3] = torch.rand(n_items, generator=generator) < 0.5
+            seen[3, torch.randperm(n_items, generator=generator)[:min(k, n_items)]] = False  # k candidates at least
         bundle.meta["calls"].append({"args": [{"tensor": bundle.add_tensor("t", scores), "dtype": dtype},
                                               {"tensor": bundle.add_tensor("t", seen)}, {"value": k}],
                                      "size": [n_users, n_items, k], "dtype": dtype, "kind": kind})
     return {records.TOP_K: bundle}
 
 
-def _top_k_cause(out: torch.Tensor, scores: torch.Tensor, seen: torch.Tensor, k: int) -> str:
-    """The likely cause of wrong lists (``out`` holds indices from -1 to n_items - 1)."""
+def _top_k_cause(out: torch.Tensor, scores: torch.Tensor, seen: torch.Tensor, k: int) -> tuple[int, str]:
+    """The likely cause of wrong lists (``out`` holds indices from -1 to n_items - 1), with its weight as evidence.
+
+    Returns:
+        ``(rank, cause)``: 0 for a seen item where the user had k unseen ones to list, 1 for ties, 2 for short
+        lists, 3 for anything else (the check reports the call whose cause ranks first).
+    """
     n_users, n_items = scores.shape
-    valid = out >= 0
-    picked = seen.gather(1, out.clamp(min=0)) & valid
-    if bool(picked.any()):
-        row, col = (int(x) for x in picked.nonzero()[0])
-        n_candidates = int((~seen[row]).sum())
-        extra = (f" That user has only {n_candidates} unseen item{'s' if n_candidates != 1 else ''}: the places "
-                 "after them hold -1." if n_candidates < k else
-                 " Scores can be negative: mask the seen items with float('-inf'), not 0.")
-        return f"It recommends item {int(out[row, col])} to user row {row}, who has seen it.{extra}"
+    expected = reference_top_k(scores, seen, k)
     n_candidates = (~seen).sum(dim=1)
+    picked = [(row, col) for row, col in (seen.gather(1, out.clamp(min=0)) & (out >= 0)).nonzero().tolist()]
+    if picked:
+        # a seen item where the user had k unseen ones to list says more than one in a short list
+        row, col = next(((r, c) for r, c in picked if int(n_candidates[r]) >= k), picked[0])
+        found = f"It recommends item {int(out[row, col])} to user row {row}, who has seen it."
+        if int(n_candidates[row]) < k:
+            return 2, (f"{found} That user has only {int(n_candidates[row])} unseen item(s): list them, then -1 in "
+                       "the other places.")
+        # Rows with k candidates or more (where padding plays no part): are they the lists of scores whose seen
+        # items were set to 0?
+        full = n_candidates >= k
+        nothing_seen = torch.zeros_like(seen)
+        zero_masked = reference_top_k(scores.masked_fill(seen, 0.0), nothing_seen, k)
+        unmasked = reference_top_k(scores, nothing_seen, k)
+        if torch.equal(out[full], zero_masked[full]) and not torch.equal(out[full], unmasked[full]):
+            return 0, f"{found} Scores can be negative: mask the seen items with float('-inf'), not 0."
+        return 0, (f"{found} Seen items never come back: mask them before sorting, scores.masked_fill(seen, "
+                   "float('-inf')).")
     for row in range(n_users):
         wanted = min(int(n_candidates[row]), k)
         if bool((out[row, wanted:] != -1).any()) or bool((out[row, :wanted] < 0).any()):
-            return (f"User row {row} has {int(n_candidates[row])} unseen item(s): the row must list "
-                    f"{'them' if wanted < k else f'the best {k}'}, then hold -1 in its other {k - wanted} place(s).")
+            return 2, (f"User row {row} has {int(n_candidates[row])} unseen item(s): the row must list "
+                       f"{'them' if wanted < k else f'the best {k}'}, then hold -1 in its other {k - wanted} "
+                       "place(s).")
     flipped = reference_top_k(scores.flip(1), seen.flip(1), k)
     if torch.equal(out, torch.where(flipped >= 0, n_items - 1 - flipped, flipped)):
-        return "Equal scores must put the lower item index first (you put the higher one first)."
+        return 1, ("Equal scores must put the lower item index first (you put the higher one first): sort with "
+                   "torch.sort(..., descending=True, stable=True), which keeps equal scores in index order.")
     if torch.equal(out, reference_top_k(-scores, seen, k)):
-        return "The best item comes first: sort by decreasing score."
-    expected = reference_top_k(scores, seen, k)
+        return 3, "The best item comes first: sort by decreasing score."
 
     def listed_scores(lists: torch.Tensor) -> torch.Tensor:
         return torch.where(lists >= 0, scores.gather(1, lists.clamp(min=0)), torch.tensor(-math.inf, dtype=scores.dtype))
 
     if torch.equal(listed_scores(out), listed_scores(expected)):
-        return ("The right scores, but equal scores are not in index order: ties must put the lower item index first. "
-                "torch.topk and an unstable sort do not promise an order for ties; use torch.sort(..., "
-                "descending=True, stable=True) (or torch.argsort(..., stable=True)).")
-    return "Each row must list the user's unseen items by decreasing score (ties: lower index first), then -1."
+        return 1, ("Equal scores must put the lower item index first (the right scores, but ties in another "
+                   "order): torch.topk and an unstable sort do not promise an order for ties; use torch.sort(..., "
+                   "descending=True, stable=True) (or torch.argsort(..., stable=True)).")
+    return 3, "Each row must list the user's unseen items by decreasing score (ties: lower index first), then -1."
 
 
 def check_top_k(context: Context) -> None:
@@ -844,6 +863,7 @@ def check_top_k(context: Context) -> None:
     book = "rank-top-k"
     record, calls = _outcomes(context, records.TOP_K, "top_k", "def top_k(scores, seen, k)")
     probe = context.probes[records.TOP_K]
+    wrong: list[tuple[int, str]] = []  # (rank of the cause, message) of each call whose lists differ
     for call, outcome in zip(probe.meta["calls"], calls):
         scores, seen = _call_args(probe, {"args": call["args"][:2]})
         scores = _as_dtype(scores, call["dtype"])
@@ -879,10 +899,13 @@ def check_top_k(context: Context) -> None:
         if bool(outside.any()):
             fail(f"expected item indices from 0 to {n_items - 1}, or -1 for an empty place, {where}; got "
                  f"{int(out[outside][0])}.", book)
-        expected = reference_top_k(scores, seen, k)
-        if not torch.equal(out, expected):
-            fail(f"expected other lists {where}. {_top_k_cause(out, scores, seen, k)}", book)
+        if not torch.equal(out, reference_top_k(scores, seen, k)):
+            rank, cause = _top_k_cause(out, scores, seen, k)
+            wrong.append((rank, f"expected other lists {where}. {cause}"))
+            continue
         _not_modified(outcome, ("scores", "seen"), "top_k", where, book)
+    if wrong:
+        fail(min(wrong, key=lambda item: item[0])[1], book)
 
 
 # =========================================================================== Task 6

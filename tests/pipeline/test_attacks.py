@@ -77,6 +77,11 @@ def problems(batch: Batch, case: Attack) -> list[str]:
         found.append(f"unexpected flags {sorted(set(case.absent_flags) & kinds)}: {rows[0].flags}")
     if case.message and case.message not in " ".join(r.message for r in rows if r.score < r.max_score):
         found.append(f"no lost task's message contains {case.message!r}")
+    log = batch.course / ".grading" / "logs" / case.assignment / f"{case.name}.log"
+    if "the grader failed" in rows[0].message and log.is_file():
+        errors = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+                  if line.startswith(("[ERROR]", "[grader]")) or "Error" in line]
+        found.append("the grader failed; its log says: " + " / ".join(dict.fromkeys(errors))[-2000:])
     notebook = batch.course / "autograded" / case.name / case.assignment / f"{case.assignment}.ipynb"
     if rows[0].status == "graded":
         if not notebook.is_file():
