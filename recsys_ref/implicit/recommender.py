@@ -132,5 +132,7 @@ class ImplicitRecommender:
 
     def __repr__(self) -> str:
         parameters = inspect.signature(type(self).__init__).parameters
-        shown = [f"{name}={getattr(self, name)!r}" for name in parameters if name != "self" and hasattr(self, name)]
+        shown = [
+            f"{name}={getattr(self, name)!r}" for name in parameters if name != "self" and hasattr(self, name)
+        ]
         return f"{type(self).__name__}({', '.join(shown)})"
