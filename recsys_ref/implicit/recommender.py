@@ -51,9 +51,13 @@ class ImplicitRecommender:
                 part still get a score column.
 
         Raises:
-            ValueError: On an empty frame or an id outside the given sizes
-                (see :func:`~recsys_ref.implicit.interactions.interaction_matrix`).
+            ValueError: On a missing column, an empty frame, no rating at or
+                above the threshold, or an id outside the given sizes (see
+                :func:`~recsys_ref.implicit.interactions.interaction_matrix`).
         """
+        missing = [column for column in ("user_id", "item_id") if column not in ratings.columns]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.fit: the ratings have no column {missing[0]!r}.")
         if len(ratings) == 0:
             raise ValueError(f"{type(self).__name__}.fit needs at least one rating.")
         n_users = int(ratings["user_id"].max()) if n_users is None else n_users

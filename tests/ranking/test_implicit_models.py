@@ -90,6 +90,10 @@ def test_errors_before_and_during_fit(planted, name):
         FAST[name]().fit(planted.train.iloc[:0])
     with pytest.raises(ValueError, match="at least one interaction"):
         FAST[name]().fit_interactions(torch.zeros((3, 4)))
+    with pytest.raises(ValueError, match="no column 'item_id'"):
+        FAST[name]().fit(planted.train.drop(columns="item_id"))
+    with pytest.raises(ValueError, match="at least one interaction"):
+        FAST[name](threshold=6.0).fit(planted.train)
     with pytest.raises(ValueError, match="outside 1..10"):
         FAST[name]().fit(planted.train, n_users=planted.n_users, n_items=10)
 
