@@ -646,13 +646,15 @@ def test_dense_mf_predicts_what_train_dense_mf_estimates(planted_split):
     assert rmse(test["rating"], predicted) < 0.6 * global_mean_rmse(train, test)
 
 
-def test_dense_mf_falls_back_to_the_mean_for_unknown_ids():
+def test_dense_mf_estimates_inside_the_matrix_and_falls_back_to_the_mean_outside():
     train = pd.DataFrame({"user_id": [1, 1, 3], "item_id": [1, 3, 3], "rating": [5, 3, 4]})
-    model = DenseMF(n_factors=2, epochs=5, rating_range=(-100.0, 100.0)).fit(train)
+    model = DenseMF(n_factors=2, epochs=5, shape=(4, 4), rating_range=(-100.0, 100.0)).fit(train)
 
-    # User 2 and item 2 are inside the matrix but have no rating; 9 is outside it.
-    np.testing.assert_allclose(model.predict([2, 1, 9], [1, 2, 1]), model.global_mean)
-    assert model.predict([1], [1])[0] != pytest.approx(model.global_mean)
+    # User 2 and item 2 (and 4) are inside the matrix without a rating: the factors answer.
+    inside = model.predict([2, 1, 4], [1, 2, 4])
+    np.testing.assert_allclose(inside, (model.pu[[1, 0, 3]] * model.qi[[0, 1, 3]]).sum(axis=1))
+    # Ids 5, 0 and -1 are outside it: the mean.
+    np.testing.assert_allclose(model.predict([5, 1, -1, 0], [1, 5, 1, 1]), model.global_mean)
 
 
 def test_dense_mf_shape_must_cover_the_training_ids(planted_split):
