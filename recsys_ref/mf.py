@@ -40,6 +40,8 @@ from recsys_ref.threads import torch_threads
 #: R and E, the estimate, the masked difference and its square, their gradients and
 #: temporaries (6.5 measured on top of R and E, rounded up to 9 in all).
 DENSE_MF_MATRICES = 9
+#: From this many training ratings, BiasedMF's ``optimizer="auto"`` takes sparse (lazy) Adam steps.
+SPARSE_FROM = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -422,13 +424,15 @@ class BiasedMF(RatingPredictor):
     of letting it bounce (about 0.005 RMSE on ML-100K). Factors start as
     :math:`\\mathcal N(0, \\sigma^2)` with :math:`\\sigma` = ``init_std``, biases at 0.
 
-    Two optimizers: ``"adam"`` (the default; every step updates every row, as
-    Adam's moments decay for all of them) and ``"sparse_adam"``
+    Two optimizers: ``"adam"`` (every step updates every row, as Adam's
+    moments decay for all of them) and ``"sparse_adam"``
     (:class:`torch.optim.SparseAdam`, "lazy" Adam: a step updates only the rows
     of its batch). A dense step costs time in proportion to the model's size
-    :math:`(m + n) k`, a sparse one to the batch's; with millions of ratings,
-    use ``"sparse_adam"`` (``benchmarks/scale.py`` measures both). They give
-    slightly different models.
+    :math:`(m + n) k`, a sparse one to the batch's, so with millions of ratings
+    the sparse one is much faster (``benchmarks/scale.py`` measures both). They
+    give slightly different models. The default, ``"auto"``, takes ``"adam"``
+    below :data:`SPARSE_FROM` ratings (every number of the book and the README
+    on MovieLens 100K) and ``"sparse_adam"`` from there on.
 
     Fallback: an unknown user or item has zero bias and zero factors, so an
     unknown user gets :math:`\\mu + b_i`, an unknown item :math:`\\mu + b_u`,
@@ -443,7 +447,7 @@ class BiasedMF(RatingPredictor):
         bias_reg: :math:`\\lambda_b`, the L2 penalty on the biases; default 0.01.
         batch_size: Ratings per mini-batch; default 1024.
         init_std: :math:`\\sigma`, standard deviation of the initial factors; default 0.1.
-        optimizer: ``"adam"`` (default) or ``"sparse_adam"``.
+        optimizer: ``"auto"`` (default), ``"adam"`` or ``"sparse_adam"``.
         rating_range: ``(low, high)`` for clipping; default ``(1.0, 5.0)``.
         seed: Seed of the initialisation and the shuffling; default 0.
 
@@ -468,12 +472,12 @@ class BiasedMF(RatingPredictor):
         bias_reg: float = 0.01,
         batch_size: int = 1024,
         init_std: float = 0.1,
-        optimizer: Literal["adam", "sparse_adam"] = "adam",
+        optimizer: Literal["auto", "adam", "sparse_adam"] = "auto",
         rating_range: tuple[float, float] | None = (1.0, 5.0),
         seed: int = 0,
     ) -> None:
-        if optimizer not in ("adam", "sparse_adam"):
-            raise ValueError(f"optimizer must be 'adam' or 'sparse_adam', got {optimizer!r}.")
+        if optimizer not in ("auto", "adam", "sparse_adam"):
+            raise ValueError(f"optimizer must be 'auto', 'adam' or 'sparse_adam', got {optimizer!r}.")
         self.n_factors = n_factors
         self.epochs = epochs
         self.lr = lr
@@ -498,7 +502,7 @@ class BiasedMF(RatingPredictor):
 
     def _train(self, users: torch.Tensor, items: torch.Tensor, values: torch.Tensor) -> None:
         generator = torch.Generator().manual_seed(self.seed)
-        sparse = self.optimizer == "sparse_adam"
+        sparse = self.optimizer == "sparse_adam" or (self.optimizer == "auto" and len(values) >= SPARSE_FROM)
         mean = float(values.mean())
         # Biases are (n, 1) tables, so that they can be looked up like the factors.
         user_bias = torch.zeros(self.n_users, 1, requires_grad=True)

@@ -592,8 +592,29 @@ def test_biased_mf_with_sparse_adam_learns_as_well(planted_split):
 
 
 def test_biased_mf_rejects_an_unknown_optimizer():
-    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sparse_adam'"):
+    with pytest.raises(ValueError, match="optimizer must be 'auto', 'adam' or 'sparse_adam'"):
         BiasedMF(optimizer="sgd")
+
+
+def test_biased_mf_auto_takes_sparse_steps_from_a_million_ratings(monkeypatch):
+    """'auto' is Adam below SPARSE_FROM ratings (the book's numbers) and SparseAdam from there on."""
+    import recsys_ref.mf as mf
+
+    ratings, _ = make_synthetic_ratings(30, 20, rank=2, density=0.5, seed=0)
+    chosen = []
+    real = torch.optim.SparseAdam
+
+    class Spy(real):
+        def __init__(self, *args, **kwargs):
+            chosen.append("sparse")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "SparseAdam", Spy)
+    dense = BiasedMF(n_factors=2, epochs=1).fit(ratings)
+    monkeypatch.setattr(mf, "SPARSE_FROM", len(ratings))
+    sparse = BiasedMF(n_factors=2, epochs=1).fit(ratings)
+    assert chosen == ["sparse"], "Adam below SPARSE_FROM ratings, SparseAdam from there on"
+    assert dense.optimizer == sparse.optimizer == "auto"
 
 
 def test_biased_mf_scores_are_its_unclipped_predictions(planted_split):
