@@ -18,9 +18,11 @@ Key
 
     1. its *kind* and *key*: a JSON-able mapping that names the model, its
        settings and the split (see :mod:`_lib.experiments`);
-    2. the *code version*: the source of every module of ``recsys_ref`` and
-       ``original_notebook``, of this module and of :mod:`_lib.experiments`,
-       and the versions of Python, NumPy, pandas and PyTorch;
+    2. the *code version*: the code of every module of ``recsys_ref`` and
+       ``original_notebook``, of this module and of :mod:`_lib.experiments`
+       (their syntax trees without docstrings, so that editing a comment or a
+       docstring keeps the entries), and the versions of Python, NumPy, pandas
+       and PyTorch;
     3. the source of any function passed as ``code`` (a function defined in a
        chapter, which the code version cannot see).
 
@@ -36,6 +38,7 @@ Format
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import inspect
@@ -68,9 +71,21 @@ def cache_dir() -> Path | None:
     return Path(setting).expanduser() if setting else ROOT / "_build" / "book_cache"
 
 
+def code_of(source: str) -> str:
+    """A module's code without docstrings, comments or layout: its syntax tree, dumped."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
+
+
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """SHA-256 of the versioned packages' ``.py`` files and the library versions."""
+    """SHA-256 of the versioned modules' code (:func:`code_of`) and the library versions."""
     import numpy
     import pandas
     import torch
@@ -80,7 +95,7 @@ def code_version() -> str:
         location = ROOT / name
         for path in sorted(location.rglob("*.py")) if location.is_dir() else [location]:
             digest.update(str(path.relative_to(ROOT)).encode())
-            digest.update(path.read_bytes())
+            digest.update(code_of(path.read_text(encoding="utf-8")).encode())
     versions = (platform.python_version(), numpy.__version__, pandas.__version__, torch.__version__)
     digest.update(repr(versions).encode())
     return digest.hexdigest()

@@ -98,3 +98,11 @@ def test_a_failed_computation_leaves_no_entry(folder):
 def test_the_default_folder_is_under_build(monkeypatch):
     monkeypatch.delenv(cache.ENVIRONMENT_VARIABLE, raising=False)
     assert cache.cache_dir() == cache.ROOT / "_build" / "book_cache"
+
+
+def test_docstrings_and_comments_do_not_change_the_code():
+    plain = "def f(x):\n    return x + 1\n"
+    documented = '"""A module."""\n\n\ndef f(x):\n    """Add one."""\n    # the answer\n    return x + 1  # so\n'
+    assert cache.code_of(plain) == cache.code_of(documented)
+    assert cache.code_of(plain) != cache.code_of(plain.replace("+ 1", "+ 2"))
+    assert cache.code_of('def g():\n    """Only a docstring."""\n') == cache.code_of("def g():\n    pass\n")
