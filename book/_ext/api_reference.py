@@ -27,16 +27,21 @@ Loaded through ``sphinx.local_extensions`` in ``_config.yml``, after
    registry". The package writes these docstrings as sentences and puts the
    types in annotations, so :func:`plain_attribute_docstring` stops napoleon
    from splitting the line.
-5. **The original notebook's docstrings are shown as written**, in a literal
-   block: they are part of the code the book studies, not reST. Docstrings a
-   method would inherit from another library (``torch.nn.Module.forward``)
-   are not shown.
+5. **The original notebook's own docstring** (its ``RecommenderNet``'s,
+   :data:`VERBATIM`) is shown as written, in a literal block: it is part of
+   the code the book studies, not reST. Docstrings a method would inherit
+   from another library (``torch.nn.Module.forward``) and the docstring of a
+   constant's type (``str``'s for a string) are not shown.
 6. **Base classes that are private** (``_Peer``) are replaced by their public
    bases in "Bases:" lines, and a plain class gets no "Bases: object" line
    (:func:`public_bases`).
 7. :data:`DOCSTRING_FIXES`: markup fixes for docstrings of the package that
    break the strict build, applied to the text autodoc renders until the
    docstring itself is fixed (then the entry does nothing and can go).
+8. **A type variable is shown as its bound** (:func:`bound_of_type_variables`):
+   ``fit`` returns a ``RatingPredictor``, not ``TypeVar(Model, bound=...)``.
+   (NumPy's ``ArrayLike`` is shown by name through ``autodoc_type_aliases``
+   in ``_config.yml``.)
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ _PLAIN = (bool, type(None))
 
 #: Our own code: docstrings inherited from anywhere else are not shown.
 _OWN_PACKAGES = ("recsys_ref", "original_notebook")
+
+#: Objects whose docstring is the original notebook's own text (not reST): shown verbatim.
+VERBATIM = {"original_notebook.recommender_net.RecommenderNet"}
 
 #: Markup fixes for docstrings that break the strict build: (object's full name, text as
 #: written, text rendered). Each is reported to the module's owner; once the docstring is
@@ -108,6 +116,10 @@ DOCSTRING_FIXES: list[tuple[str, str, str]] = [
 
 _ATTRIBUTES_HEADER = re.compile(r"^(\s*)Attributes \((.+)\):\s*$")
 _NAPOLEON_TYPE = re.compile(r"^:type: (.+)$")
+#: sphinx-autodoc-typehints writes ``:py:class:`~typing.TypeVar`\ \(``Model``, bound= X)``.
+_TYPEHINTS_ROLE = re.compile(r":sphinx_autodoc_typehints_type:`((?:[^`\\]|\\.)*)`")
+_ESCAPED = re.compile(r"\\(.)")
+_TYPE_VARIABLE = re.compile(r":py:class:`~typing\.TypeVar`(?:\\ )?\\\(``\w+``, bound= ?([^()]+?)\)")
 
 
 def _import(name: str) -> tuple[bool, Any]:
@@ -249,16 +261,53 @@ def _inherited_from_elsewhere(name: str, obj: Any) -> bool:
     return False
 
 
+def _is_type_docstring(obj: Any, lines: list[str]) -> bool:
+    """Whether ``lines`` are the docstring of ``obj``'s type (autodoc's fallback for a bare constant)."""
+    own = [line.strip() for line in lines if line.strip()]
+    of_type = [line.strip() for line in (type(obj).__doc__ or "").splitlines() if line.strip()]
+    return bool(own) and own[: len(of_type)] == of_type[: len(own)]
+
+
 def own_docstrings_only(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
     """``autodoc-process-docstring`` (before napoleon): foreign inherited docstrings out, the original
-    notebook's docstrings verbatim."""
+    notebook's own docstring verbatim."""
     if what in ("method", "property", "attribute") and _inherited_from_elsewhere(name, obj):
         lines[:] = []
         return
-    if name.startswith("original_notebook.") and what in ("class", "method", "function") and lines:
+    if what in ("data", "attribute") and type(obj).__module__ == "builtins" and _is_type_docstring(obj, lines):
+        lines[:] = []  # a constant without a comment: not str's or int's docstring
+        return
+    if name in VERBATIM and lines:
         lines[:] = ["The original notebook's docstring, as written::", ""] + [
             f"    {line}" if line else "" for line in lines
         ]
+
+
+def bound_of_type_variables(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """``autodoc-process-docstring`` (after sphinx-autodoc-typehints): a type variable as its bound.
+
+    ``fit`` returns the model itself, typed ``Model = TypeVar("Model", bound="RatingPredictor")``;
+    the reader is better served by ``RatingPredictor`` than by ``TypeVar(Model, bound=...)``.
+    sphinx-autodoc-typehints writes a type as its own role with escaped reST inside,
+    ``:sphinx_autodoc_typehints_type:`\\:py\\:class\\:...```; such a type is unescaped,
+    rewritten and written back as plain reST.
+    """
+
+    def bound(match: re.Match) -> str:
+        text = match.group(1).strip()
+        return text if text.startswith(":") else f":py:class:`{text}`"
+
+    def typehints_role(match: re.Match) -> str:
+        content = _ESCAPED.sub(r"\1", match.group(1))
+        rewritten = _TYPE_VARIABLE.sub(bound, content)
+        return rewritten if rewritten != content else match.group(0)
+
+    for index, line in enumerate(lines):
+        if "TypeVar" in line:
+            line = _TYPEHINTS_ROLE.sub(typehints_role, line)
+            lines[index] = _TYPE_VARIABLE.sub(bound, line)
 
 
 def public_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[type]) -> None:
@@ -296,4 +345,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("autodoc-process-docstring", plain_attribute_docstring, priority=600)
     app.connect("autodoc-skip-member", skip_member)
     app.connect("autodoc-process-bases", public_bases)
+    app.connect("autodoc-process-docstring", bound_of_type_variables, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

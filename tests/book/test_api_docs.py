@@ -253,3 +253,34 @@ def test_every_docstring_fix_names_a_documented_object():
         found, _ = api_reference._import(target)
         assert found, f"DOCSTRING_FIXES names {target}, which does not exist"
         assert old != new
+
+
+def test_a_type_variable_is_shown_as_its_bound():
+    import api_reference
+
+    lines = [r":rtype: :py:class:`~typing.TypeVar`\ \(``Model``, bound= RatingPredictor)"]
+    api_reference.bound_of_type_variables(None, "method", "recsys_ref.base.RatingPredictor.fit", None, {}, lines)
+    assert lines == [":rtype: :py:class:`RatingPredictor`"]
+
+
+def test_a_constant_without_a_comment_does_not_show_its_types_docstring():
+    import api_reference
+    from recsys_ref.data.releases import CITATION
+
+    lines = str.__doc__.splitlines()
+    api_reference.own_docstrings_only(None, "data", "recsys_ref.data.releases.CITATION", CITATION, {}, lines)
+    assert lines == []
+    own = ["The pooch registry: ..."]
+    api_reference.own_docstrings_only(None, "data", "recsys_ref.data.releases.REGISTRY", {}, {}, own)
+    assert own == ["The pooch registry: ..."]
+
+
+def test_a_type_variable_inside_the_typehints_role_is_shown_as_its_bound():
+    import api_reference
+
+    lines = [
+        r":rtype: :sphinx_autodoc_typehints_type:`\:py\:class\:\`\~typing.TypeVar\`\\ \\\(\`\`Model\`\`\, "
+        r"bound\= RatingPredictor\)`"
+    ]
+    api_reference.bound_of_type_variables(None, "method", "recsys_ref.base.RatingPredictor.fit", None, {}, lines)
+    assert lines == [":rtype: :py:class:`RatingPredictor`"]
