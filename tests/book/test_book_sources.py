@@ -128,3 +128,16 @@ def test_one_notation(name):
     text = (BOOK / f"{name}.md").read_text(encoding="utf-8")
     for old in (r"U^\top V", r"E_{ui}", r"|E|"):
         assert old not in text, f"{name}.md uses the old notation {old}"
+
+
+VISIBLE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("name", MY_CHAPTERS)
+def test_shown_code_fits_the_page(name):
+    """Code lines longer than 80 characters get a scroll bar in the rendered page."""
+    for block in VISIBLE_CELL.findall((BOOK / f"{name}.md").read_text(encoding="utf-8")):
+        if block.startswith(":tags: [remove-cell]"):
+            continue
+        for line in block.splitlines():
+            assert len(line) <= 80, f"{name}.md: a shown code line has {len(line)} characters: {line!r}"
