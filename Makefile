@@ -26,7 +26,7 @@ help:
 	@echo "make test-fast  unit tests only (no book, no browser, no nbgrader)"
 	@echo "make release    regenerate exercises/ from solutions/ (nbgrader)"
 	@echo "make grade      autograde every submission, write feedback and grades"
-	@echo "make benchmark  print the model quality table on MovieLens 100K"
+	@echo "make benchmark  print the rating-quality and ranking tables on MovieLens 100K"
 	@echo "make data       fetch and verify MovieLens 100K into the local cache"
 
 venv: $(STAMP)
@@ -88,6 +88,7 @@ grade: $(STAMP) grade-deps
 
 benchmark: $(STAMP) data
 	$(PY) benchmarks/quality.py
+	$(PY) benchmarks/ranking.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -16,9 +16,8 @@ depends on what else the machine runs; the CPU time of the epoch much less.
 
 The ratings are synthetic, in the shapes of MovieLens 100K, 1M and 10M
 (users x items), with skewed item popularity and user activity and a planted
-low-rank structure. They are generated here pair by pair:
-:func:`recsys_ref.data.make_synthetic_ratings` draws the full users x items
-matrix, which at the 10M shape (746 million cells) needs tens of gigabytes.
+low-rank structure, drawn pair by pair by
+:func:`recsys_ref.data.sample_synthetic_ratings` (no users x items matrix).
 
 The dense matrix factorization of the original notebook is not trained; the
 table says for each size how much memory it would need and whether
@@ -42,6 +41,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from recsys_ref.data import sample_synthetic_ratings
+
 #: name -> (users, items, ratings): the shapes of MovieLens 100K, 1M and 10M.
 SIZES = {
     "100K": (943, 1_682, 100_000),
@@ -50,49 +51,11 @@ SIZES = {
 }
 MODELS = {
     "data": "data only (load the ratings, train nothing)",
-    "biased_mf": "BiasedMF, 1 epoch (optimizer='adam', the default)",
+    "biased_mf": "BiasedMF, 1 epoch (optimizer='auto', the default: 'sparse_adam' from 1M ratings)",
+    "dense_adam": "BiasedMF, 1 epoch (optimizer='adam')",
     "sparse_mf": "BiasedMF, 1 epoch (optimizer='sparse_adam')",
     "net": "RecommenderNet (RECOMMENDER_NET_TUNED), 1 epoch",
 }
-
-
-def synthetic_ratings(n_users: int, n_items: int, n_ratings: int, *, rank: int = 10, seed: int = 0) -> pd.DataFrame:
-    """``n_ratings`` distinct (user, item) pairs with integer ratings 1..5, without a dense matrix.
-
-    Item popularity falls like ``1 / (rank + 10)`` and user activity is
-    log-normal, as in real data (the pairs drawn twice are replaced by uniform ones). A rating is
-    ``round(3.5 + b_u + b_i + p_u . q_i + noise)`` clipped to 1..5, with
-    Gaussian biases (sd 0.4), factors (sd ``rank ** -0.5 / 2``) and noise (sd 0.5).
-    Timestamps are uniform over 1995-2005. Memory and time grow with
-    ``n_ratings + (n_users + n_items) * rank``.
-    """
-    rng = np.random.default_rng(seed)
-    item_weight = 1.0 / (np.arange(n_items) + 10.0)
-    user_weight = rng.lognormal(0.0, 1.0, n_users)
-    users = rng.choice(n_users, n_ratings, p=user_weight / user_weight.sum())
-    items = rng.choice(n_items, n_ratings, p=item_weight / item_weight.sum())
-    keys = np.unique(users.astype(np.int64) * n_items + items)
-    while len(keys) < n_ratings:  # top up the repeated pairs with uniform ones (few collide)
-        extra = rng.integers(0, n_users * n_items, n_ratings - len(keys) + 1000)
-        keys = np.unique(np.concatenate([keys, extra]))
-    keys = rng.permutation(keys)[:n_ratings]
-    users, items = keys // n_items, keys % n_items
-    user_bias, item_bias = rng.normal(0, 0.4, n_users), rng.normal(0, 0.4, n_items)
-    scale = 0.5 / np.sqrt(rank)
-    p, q = rng.normal(0, scale, (n_users, rank)), rng.normal(0, scale, (n_items, rank))
-    ratings = np.empty(n_ratings, dtype=np.int64)
-    for start in range(0, n_ratings, 1_000_000):
-        u, i = users[start : start + 1_000_000], items[start : start + 1_000_000]
-        value = 3.5 + user_bias[u] + item_bias[i] + (p[u] * q[i]).sum(axis=1) + rng.normal(0, 0.5, len(u))
-        ratings[start : start + 1_000_000] = np.clip(np.round(value), 1, 5)
-    return pd.DataFrame(
-        {
-            "user_id": users + 1,
-            "item_id": items + 1,
-            "rating": ratings,
-            "timestamp": rng.integers(788_918_400, 1_104_537_600, n_ratings),
-        }
-    )
 
 
 def child(model: str, path: str) -> None:
@@ -107,8 +70,8 @@ def child(model: str, path: str) -> None:
         ratings = pd.DataFrame({name: arrays[name] for name in arrays.files})
     wall, cpu = time.perf_counter(), time.process_time()
     result = {}
-    if model in ("biased_mf", "sparse_mf"):
-        optimizer = "adam" if model == "biased_mf" else "sparse_adam"
+    if model in ("biased_mf", "dense_adam", "sparse_mf"):
+        optimizer = {"biased_mf": "auto", "dense_adam": "adam", "sparse_mf": "sparse_adam"}[model]
         BiasedMF(epochs=1, optimizer=optimizer, seed=0).fit(ratings)
     elif model == "net":
         from recsys_ref.nn import RECOMMENDER_NET_TUNED
@@ -187,7 +150,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, launcher:
         for size in args.sizes:
             started = time.perf_counter()
-            ratings = synthetic_ratings(*SIZES[size])
+            ratings = sample_synthetic_ratings(*SIZES[size])
             generated.append(f"{size}: {time.perf_counter() - started:.1f} s")
             path = os.path.join(folder, f"{size}.npz")
             np.savez(path, **{name: ratings[name].to_numpy() for name in ratings.columns})

@@ -157,12 +157,19 @@ class RankingReport:
     n_items: int
 
     def summary(self) -> dict[str, float]:
-        """Means over the evaluated users: precision, recall, ndcg, map, hit_rate, novelty, arp; and coverage."""
+        """Means over the evaluated users, and the coverage.
+
+        Keys, in this order: precision, recall, ndcg, map (the mean of ``ap``),
+        hit_rate, coverage, novelty, arp.
+        """
         means = self.per_user[["precision", "recall", "ndcg", "ap", "hit_rate", "novelty", "arp"]].mean()
         result = {name: float(value) for name, value in means.items()}
         result["map"] = result.pop("ap")
         result["coverage"] = self.coverage
-        return {name: result[name] for name in ("precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty", "arp")}
+        return {
+            name: result[name]
+            for name in ("precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty", "arp")
+        }
 
 
 def _check_ids(frame: pd.DataFrame, name: str) -> None:
@@ -171,15 +178,22 @@ def _check_ids(frame: pd.DataFrame, name: str) -> None:
             raise ValueError(f"the {name} frame has no column {column!r}.")
         values = frame[column].to_numpy()
         if not np.issubdtype(values.dtype, np.integer):
-            raise ValueError(f"column {column!r} of the {name} frame must hold integer ids, got {values.dtype}.")
+            raise ValueError(
+                f"column {column!r} of the {name} frame must hold integer ids, got {values.dtype}."
+            )
         if len(values) and values.min() < 1:
             label = frame.index[int(np.argmin(values))]
-            raise ValueError(f"row {label!r} of the {name} frame has {column} {values.min()}; ids start at 1.")
+            raise ValueError(
+                f"row {label!r} of the {name} frame has {column} {values.min()}; ids start at 1."
+            )
 
 
 def _pairs_csr(frame: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
     matrix = sp.csr_matrix(
-        (np.ones(len(frame), dtype=np.float32), (frame["user_id"].to_numpy() - 1, frame["item_id"].to_numpy() - 1)),
+        (
+            np.ones(len(frame), dtype=np.float32),
+            (frame["user_id"].to_numpy() - 1, frame["item_id"].to_numpy() - 1),
+        ),
         shape=(n_users, n_items),
     )
     matrix.sum_duplicates()
@@ -265,7 +279,9 @@ def evaluate_ranking(
     if n_items is None:
         probe = score(user_ids[:1])
         if probe.ndim != 2 or probe.shape[0] != 1:
-            raise ValueError(f"score_items([{user_ids[0]}]) returned shape {probe.shape}; expected (1, n_items).")
+            raise ValueError(
+                f"score_items([{user_ids[0]}]) returned shape {probe.shape}; expected (1, n_items)."
+            )
         n_items = probe.shape[1]
     for frame, name in ((train, "train"), (test, "test")):
         if len(frame) and frame["item_id"].max() > n_items:
@@ -296,7 +312,8 @@ def evaluate_ranking(
         scores = score(batch)
         if scores.shape != (len(batch), n_items):
             raise ValueError(
-                f"score_items returned shape {scores.shape} for {len(batch)} users; expected ({len(batch)}, {n_items})."
+                f"score_items returned shape {scores.shape} for {len(batch)} users; "
+                f"expected ({len(batch)}, {n_items})."
             )
         nan_rows = np.isnan(scores).any(axis=1)
         if nan_rows.any():

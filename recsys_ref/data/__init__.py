@@ -17,7 +17,8 @@ every file and the release's published counts; bad input raises
 The original notebook's files: :func:`read_ratings_csv`,
 :func:`read_ratings_matrix_csv` and their writers. Turning ratings into the
 notebook's dense tensors: :func:`to_dense`. Splits: :func:`random_split`,
-:func:`temporal_split`. Synthetic ratings for tests: :func:`make_synthetic_ratings`.
+:func:`temporal_split`. Synthetic ratings: :func:`make_synthetic_ratings` (small, with the planted matrix, for tests) and
+:func:`sample_synthetic_ratings` (any size, for scale benchmarks).
 """
 
 from recsys_ref.data.dense import MISSING_RATING, DenseRatings, to_dense
@@ -57,7 +58,7 @@ from recsys_ref.data.releases import (
     get_release,
 )
 from recsys_ref.data.splits import random_split, temporal_split
-from recsys_ref.data.synthetic import make_synthetic_ratings
+from recsys_ref.data.synthetic import make_synthetic_ratings, sample_synthetic_ratings
 
 __all__ = [
     "CITATION",
@@ -84,6 +85,7 @@ __all__ = [
     "load_movielens",
     "load_movielens_100k",
     "make_synthetic_ratings",
+    "sample_synthetic_ratings",
     "random_split",
     "ratings_checksum",
     "ratings_to_matrix",

@@ -34,9 +34,7 @@ from recsys_ref.base import Settings
 from recsys_ref.implicit.recommender import ImplicitRecommender
 
 
-def als_half_sweep(
-    fixed: np.ndarray, interactions: sp.csr_matrix, *, alpha: float, reg: float
-) -> np.ndarray:
+def als_half_sweep(fixed: np.ndarray, interactions: sp.csr_matrix, *, alpha: float, reg: float) -> np.ndarray:
     """Solve for one side's factors with the other side fixed (exact, with the Gramian trick).
 
     Args:
@@ -66,7 +64,12 @@ def als_half_sweep(
 
 
 def ials_loss(
-    user_factors: np.ndarray, item_factors: np.ndarray, interactions: sp.csr_matrix, *, alpha: float, reg: float
+    user_factors: np.ndarray,
+    item_factors: np.ndarray,
+    interactions: sp.csr_matrix,
+    *,
+    alpha: float,
+    reg: float,
 ) -> float:
     """The weighted objective above, computed without the dense matrix.
 
@@ -160,7 +163,9 @@ class IALS(ImplicitRecommender):
         self.item_factors = rng.normal(0.0, self.init_std, (self.n_items, self.n_factors))
         self.losses: list[float] = []
         for _ in range(self.n_iterations):
-            self.user_factors = als_half_sweep(self.item_factors, interactions, alpha=self.alpha, reg=self.reg)
+            self.user_factors = als_half_sweep(
+                self.item_factors, interactions, alpha=self.alpha, reg=self.reg
+            )
             self.item_factors = als_half_sweep(self.user_factors, by_item, alpha=self.alpha, reg=self.reg)
             self.losses.append(
                 ials_loss(self.user_factors, self.item_factors, interactions, alpha=self.alpha, reg=self.reg)

@@ -90,7 +90,9 @@ def batch_l2(*rows: torch.Tensor) -> torch.Tensor:
         raise ValueError("batch_l2 needs at least one tensor.")
     size = rows[0].shape[0]
     if any(r.shape[0] != size for r in rows) or size == 0:
-        raise ValueError(f"every tensor must have the same non-zero batch size; got {[r.shape[0] for r in rows]}.")
+        raise ValueError(
+            f"every tensor must have the same non-zero batch size; got {[r.shape[0] for r in rows]}."
+        )
     return sum(r.pow(2).sum() for r in rows) / size
 
 
@@ -230,7 +232,9 @@ def train_bpr(
     full = sampler.n_unseen[users] == 0
     if bool(full.any()):
         row = int(users[full][0])
-        raise ValueError(f"user row {row} (user id {row + 1}) interacted with every item: no negative exists.")
+        raise ValueError(
+            f"user row {row} (user id {row + 1}) interacted with every item: no negative exists."
+        )
     generator = torch.Generator().manual_seed(seed)
     history = BPRHistory()
     model.train()
@@ -244,7 +248,9 @@ def train_bpr(
             p_u, q_i, q_j = model.user_factors(u), model.item_factors(i), model.item_factors(j)
             b_i, b_j = model.bias(i), model.bias(j)
             loss = bpr_loss((p_u * q_i).sum(-1) + b_i, (p_u * q_j).sum(-1) + b_j)
-            penalty = batch_l2(p_u, q_i, q_j, b_i, b_j) if model.item_bias is not None else batch_l2(p_u, q_i, q_j)
+            penalty = (
+                batch_l2(p_u, q_i, q_j, b_i, b_j) if model.item_bias is not None else batch_l2(p_u, q_i, q_j)
+            )
             objective = loss + reg * penalty
             step.zero_grad()
             objective.backward()

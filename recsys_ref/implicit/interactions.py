@@ -130,11 +130,14 @@ def as_csr(interactions: torch.Tensor | np.ndarray | sp.spmatrix | sp.sparray) -
         raise ValueError(f"an interaction matrix must be 2-D, got {interactions.ndim} dimensions.")
     matrix = sp.csr_matrix(interactions, dtype=np.float64)
     if matrix.nnz and (np.isnan(matrix.data).any() or (matrix.data < 0).any()):
-        raise ValueError("an interaction matrix must hold values >= 0 (1 for an interaction), not negative or NaN.")
+        raise ValueError(
+            "an interaction matrix must hold values >= 0 (1 for an interaction), not negative or NaN."
+        )
     matrix.eliminate_zeros()
     matrix.sum_duplicates()
     matrix.sort_indices()
     binary = sp.csr_matrix(
-        (np.ones(matrix.nnz, dtype=np.float32), matrix.indices.copy(), matrix.indptr.copy()), shape=matrix.shape
+        (np.ones(matrix.nnz, dtype=np.float32), matrix.indices.copy(), matrix.indptr.copy()),
+        shape=matrix.shape,
     )
     return binary

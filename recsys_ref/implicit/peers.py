@@ -44,7 +44,9 @@ def _implicit():
 
 
 class _Peer(ImplicitRecommender):
-    def __init__(self, *, threshold: float | None = 4.0, seed: int = 0, n_threads: int = 0, **options) -> None:
+    def __init__(
+        self, *, threshold: float | None = 4.0, seed: int = 0, n_threads: int = 0, **options
+    ) -> None:
         super().__init__(threshold=threshold)
         self.seed = seed
         self.n_threads = n_threads
@@ -81,7 +83,15 @@ class ImplicitLibraryALS(_Peer):
             (``regularization``, ``alpha``, ``iterations``, ``use_cg``, ...).
     """
 
-    def __init__(self, *, factors: int = 64, threshold: float | None = 4.0, seed: int = 0, n_threads: int = 0, **options):
+    def __init__(
+        self,
+        *,
+        factors: int = 64,
+        threshold: float | None = 4.0,
+        seed: int = 0,
+        n_threads: int = 0,
+        **options,
+    ):
         super().__init__(threshold=threshold, seed=seed, n_threads=n_threads, factors=factors, **options)
 
     def _make(self, library):

@@ -51,9 +51,13 @@ class ImplicitRecommender:
                 part still get a score column.
 
         Raises:
-            ValueError: On an empty frame or an id outside the given sizes
-                (see :func:`~recsys_ref.implicit.interactions.interaction_matrix`).
+            ValueError: On a missing column, an empty frame, no rating at or
+                above the threshold, or an id outside the given sizes (see
+                :func:`~recsys_ref.implicit.interactions.interaction_matrix`).
         """
+        missing = [column for column in ("user_id", "item_id") if column not in ratings.columns]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.fit: the ratings have no column {missing[0]!r}.")
         if len(ratings) == 0:
             raise ValueError(f"{type(self).__name__}.fit needs at least one rating.")
         n_users = int(ratings["user_id"].max()) if n_users is None else n_users
@@ -132,5 +136,7 @@ class ImplicitRecommender:
 
     def __repr__(self) -> str:
         parameters = inspect.signature(type(self).__init__).parameters
-        shown = [f"{name}={getattr(self, name)!r}" for name in parameters if name != "self" and hasattr(self, name)]
+        shown = [
+            f"{name}={getattr(self, name)!r}" for name in parameters if name != "self" and hasattr(self, name)
+        ]
         return f"{type(self).__name__}({', '.join(shown)})"

@@ -71,7 +71,9 @@ class NegativeSampler:
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}.")
         users = torch.as_tensor(users)
         if users.dim() != 1 or users.is_floating_point() or users.dtype == torch.bool:
-            raise ValueError(f"users must be a 1-D integer tensor, got shape {tuple(users.shape)} and {users.dtype}.")
+            raise ValueError(
+                f"users must be a 1-D integer tensor, got shape {tuple(users.shape)} and {users.dtype}."
+            )
         users = users.to(torch.int64)
         if users.numel() == 0:
             return torch.empty(0, dtype=torch.int64)

@@ -104,7 +104,9 @@ def check_top_k(top_k: torch.Tensor, n_items: int) -> None:
     after_gap = valid[:, 1:] & ~valid[:, :-1]
     if bool(after_gap.any()):
         row, col = (int(x) for x in after_gap.nonzero()[0])
-        raise ValueError(f"row {row} of top_k has an item after a -1 (at column {col + 1}): padding must come last.")
+        raise ValueError(
+            f"row {row} of top_k has an item after a -1 (at column {col + 1}): padding must come last."
+        )
     ordered = top_k.sort(dim=1).values
     repeated = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
     if bool(repeated.any()):
@@ -112,7 +114,9 @@ def check_top_k(top_k: torch.Tensor, n_items: int) -> None:
         raise ValueError(f"row {row} of top_k repeats item index {int(ordered[row, col + 1])}.")
 
 
-def _prepare(top_k: Matrix, held_out: Matrix, k: int | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+def _prepare(
+    top_k: Matrix, held_out: Matrix, k: int | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """(hits (n_users, k) bool, n_relevant (n_users,) int64, has_relevant bool, k)."""
     held = _as_held_out(held_out)
     top, k = _as_top_k(top_k, k)
@@ -125,7 +129,9 @@ def _prepare(top_k: Matrix, held_out: Matrix, k: int | None) -> tuple[torch.Tens
 
 
 def _per_user(values: torch.Tensor, has_relevant: torch.Tensor) -> torch.Tensor:
-    return torch.where(has_relevant, values.to(torch.float64), torch.tensor(float("nan"), dtype=torch.float64))
+    return torch.where(
+        has_relevant, values.to(torch.float64), torch.tensor(float("nan"), dtype=torch.float64)
+    )
 
 
 def _discounts(k: int) -> torch.Tensor:
@@ -240,7 +246,9 @@ def mean_over_users(per_user: Matrix) -> float:
         ValueError: When every value is ``NaN`` (no user has a relevant item)
             or there are none.
     """
-    values = torch.as_tensor(np.asarray(per_user, dtype=float) if not isinstance(per_user, torch.Tensor) else per_user)
+    values = torch.as_tensor(
+        np.asarray(per_user, dtype=float) if not isinstance(per_user, torch.Tensor) else per_user
+    )
     values = values.to(torch.float64).reshape(-1)
     defined = values[~torch.isnan(values)]
     if defined.numel() == 0:

@@ -215,8 +215,9 @@ class DemographicMeans(RatingPredictor):
     their peers' means (the demographic answer to the new-user cold start);
     a user missing from ``users`` gets :math:`\\pi_i`; an unknown item gets :math:`\\mu`.
 
-    Memory: one row of item scores per distinct (age, gender, occupation)
-    among the users, ``n_groups x n_items`` floats.
+    Memory: for each distinct (age, gender, occupation) among the users, a
+    sparse row of the peers' rating sums and counts (only the items they
+    rated); scores are computed for the users asked about.
 
     Args:
         users: Indexed by ``user_id``, with ``age``, ``gender``, ``occupation``.
@@ -227,8 +228,9 @@ class DemographicMeans(RatingPredictor):
         rating_range: ``(low, high)`` for clipping; default ``(1.0, 5.0)``.
 
     Attributes (set by :meth:`fit`):
-        group_scores: ``(n_groups, n_items)`` predictions, one row per group of peers.
-        user_group: Entry ``id - 1``: the row of ``group_scores`` for user ``id`` (-1: not in ``users``).
+        group_sums, group_counts: Sparse ``(n_groups, n_items)``: per group of peers,
+            the sum and the number of their ratings of each item.
+        user_group: Entry ``id - 1``: the group (row) of user ``id`` (-1: not in ``users``).
         item_prior: ``(n_items,)`` :math:`\\pi_i`.
         group_criteria: For each group, the criteria its peers meet (see :class:`Peers`).
     """
@@ -308,15 +310,13 @@ class DemographicMeans(RatingPredictor):
             self.item_prior[item_count == 0] = mu
         else:
             self.item_prior = np.full(self.n_items, mu)
-        group_sum = (membership @ sums).toarray()
-        group_count = (membership @ counts).toarray()
-        total = group_count + m
-        self.group_scores = np.divide(
-            group_sum + m * self.item_prior,
-            total,
-            out=np.broadcast_to(self.item_prior, total.shape).copy(),
-            where=total > 0,
-        )
+        # Sparse: a group's row holds only the items its peers rated.
+        self.group_sums = (membership @ sums).tocsr()
+        self.group_counts = (membership @ counts).tocsr()
+
+    def _peer_means(self, sums: np.ndarray, counts: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The damped means from the peers' sums and counts, for 0-based known ``items``."""
+        return (sums + self.damping * self.item_prior[items]) / np.maximum(counts + self.damping, 1e-300)
 
     def _groups(self, users: np.ndarray) -> np.ndarray:
         return take_known(
@@ -328,22 +328,25 @@ class DemographicMeans(RatingPredictor):
     ) -> np.ndarray:
         groups = self._groups(users)
         safe_items = np.where(known_items, items, 0)
-        estimates = np.where(
-            groups >= 0,
-            self.group_scores[np.maximum(groups, 0), safe_items],
-            self.item_prior[safe_items],
-        )
-        return np.where(known_items, estimates, self.global_mean)
+        estimates = np.where(known_items, self.item_prior[safe_items], self.global_mean)
+        peered = np.flatnonzero((groups >= 0) & known_items)
+        if len(peered):
+            g, i = groups[peered], safe_items[peered]
+            sums = np.asarray(self.group_sums[g, i]).ravel()
+            counts = np.asarray(self.group_counts[g, i]).ravel()
+            estimates[peered] = np.where(counts > 0, self._peer_means(sums, counts, i), self.item_prior[i])
+        return estimates
 
     def _score(self, users: np.ndarray, known_users: np.ndarray, n_items: int) -> np.ndarray:
         groups = self._groups(users)
         width = min(n_items, self.n_items)
         scores = np.full((len(users), n_items), self.global_mean)
-        rows = np.where(
-            groups[:, None] >= 0,
-            self.group_scores[np.maximum(groups, 0), :width],
-            self.item_prior[:width],
-        )
-        known_items = self.known_items[:width]
-        scores[:, :width] = np.where(known_items[None, :], rows, self.global_mean)
+        items = np.arange(width)
+        scores[:, :width] = np.where(self.known_items[:width], self.item_prior[:width], self.global_mean)
+        rows = np.flatnonzero(groups >= 0)
+        if len(rows):
+            sums = self.group_sums[groups[rows]][:, :width].toarray()
+            counts = self.group_counts[groups[rows]][:, :width].toarray()
+            peer_means = np.where(counts > 0, self._peer_means(sums, counts, items), self.item_prior[:width])
+            scores[rows, :width] = np.where(self.known_items[:width], peer_means, self.global_mean)
         return scores

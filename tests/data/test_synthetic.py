@@ -90,3 +90,28 @@ def test_density_one_observes_every_cell():
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_synthetic_ratings(**kwargs)
+
+
+def test_sample_synthetic_ratings_draws_distinct_pairs_in_range():
+    from recsys_ref.data import sample_synthetic_ratings
+
+    ratings = sample_synthetic_ratings(300, 200, 3000, rank=3, seed=1)
+    assert len(ratings) == 3000
+    assert not ratings.duplicated(["user_id", "item_id"]).any()
+    assert ratings["user_id"].between(1, 300).all() and ratings["item_id"].between(1, 200).all()
+    assert set(ratings["rating"]) <= {1, 2, 3, 4, 5}
+    counts = ratings["item_id"].value_counts()
+    assert counts.iloc[0] > 2 * counts.median(), "item popularity is skewed, as in real data"
+    pd.testing.assert_frame_equal(ratings, sample_synthetic_ratings(300, 200, 3000, rank=3, seed=1))
+
+
+def test_sample_synthetic_ratings_refuses_more_ratings_than_cells():
+    from recsys_ref.data import sample_synthetic_ratings
+
+    with pytest.raises(ValueError, match="do not fit"):
+        sample_synthetic_ratings(3, 3, 10)
+
+
+def test_make_synthetic_ratings_refuses_a_dense_matrix_too_large():
+    with pytest.raises(ValueError, match="sample_synthetic_ratings"):
+        make_synthetic_ratings(70_000, 11_000)

@@ -592,8 +592,29 @@ def test_biased_mf_with_sparse_adam_learns_as_well(planted_split):
 
 
 def test_biased_mf_rejects_an_unknown_optimizer():
-    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sparse_adam'"):
+    with pytest.raises(ValueError, match="optimizer must be 'auto', 'adam' or 'sparse_adam'"):
         BiasedMF(optimizer="sgd")
+
+
+def test_biased_mf_auto_takes_sparse_steps_from_a_million_ratings(monkeypatch):
+    """'auto' is Adam below SPARSE_FROM ratings (the book's numbers) and SparseAdam from there on."""
+    import recsys_ref.mf as mf
+
+    ratings, _ = make_synthetic_ratings(30, 20, rank=2, density=0.5, seed=0)
+    chosen = []
+    real = torch.optim.SparseAdam
+
+    class Spy(real):
+        def __init__(self, *args, **kwargs):
+            chosen.append("sparse")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "SparseAdam", Spy)
+    dense = BiasedMF(n_factors=2, epochs=1).fit(ratings)
+    monkeypatch.setattr(mf, "SPARSE_FROM", len(ratings))
+    sparse = BiasedMF(n_factors=2, epochs=1).fit(ratings)
+    assert chosen == ["sparse"], "Adam below SPARSE_FROM ratings, SparseAdam from there on"
+    assert dense.optimizer == sparse.optimizer == "auto"
 
 
 def test_biased_mf_scores_are_its_unclipped_predictions(planted_split):
@@ -646,13 +667,15 @@ def test_dense_mf_predicts_what_train_dense_mf_estimates(planted_split):
     assert rmse(test["rating"], predicted) < 0.6 * global_mean_rmse(train, test)
 
 
-def test_dense_mf_falls_back_to_the_mean_for_unknown_ids():
+def test_dense_mf_estimates_inside_the_matrix_and_falls_back_to_the_mean_outside():
     train = pd.DataFrame({"user_id": [1, 1, 3], "item_id": [1, 3, 3], "rating": [5, 3, 4]})
-    model = DenseMF(n_factors=2, epochs=5, rating_range=(-100.0, 100.0)).fit(train)
+    model = DenseMF(n_factors=2, epochs=5, shape=(4, 4), rating_range=(-100.0, 100.0)).fit(train)
 
-    # User 2 and item 2 are inside the matrix but have no rating; 9 is outside it.
-    np.testing.assert_allclose(model.predict([2, 1, 9], [1, 2, 1]), model.global_mean)
-    assert model.predict([1], [1])[0] != pytest.approx(model.global_mean)
+    # User 2 and item 2 (and 4) are inside the matrix without a rating: the factors answer.
+    inside = model.predict([2, 1, 4], [1, 2, 4])
+    np.testing.assert_allclose(inside, (model.pu[[1, 0, 3]] * model.qi[[0, 1, 3]]).sum(axis=1))
+    # Ids 5, 0 and -1 are outside it: the mean.
+    np.testing.assert_allclose(model.predict([5, 1, -1, 0], [1, 5, 1, 1]), model.global_mean)
 
 
 def test_dense_mf_shape_must_cover_the_training_ids(planted_split):

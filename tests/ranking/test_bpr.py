@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from recsys_ref.implicit import BPRMF, BPRModel, batch_l2, bpr_loss, interaction_matrix, train_bpr
+from recsys_ref.threads import torch_threads
 
 
 def test_bpr_loss_by_hand():
@@ -67,8 +68,12 @@ def test_model_scores_pairs_and_all_items_consistently():
 
 
 def test_same_seed_same_initial_factors():
-    assert torch.equal(BPRModel(4, 6, 2, seed=3).user_factors.weight, BPRModel(4, 6, 2, seed=3).user_factors.weight)
-    assert not torch.equal(BPRModel(4, 6, 2, seed=3).item_factors.weight, BPRModel(4, 6, 2, seed=4).item_factors.weight)
+    assert torch.equal(
+        BPRModel(4, 6, 2, seed=3).user_factors.weight, BPRModel(4, 6, 2, seed=3).user_factors.weight
+    )
+    assert not torch.equal(
+        BPRModel(4, 6, 2, seed=3).item_factors.weight, BPRModel(4, 6, 2, seed=4).item_factors.weight
+    )
 
 
 def test_training_lowers_the_loss_and_is_reproducible(planted):
@@ -76,7 +81,8 @@ def test_training_lowers_the_loss_and_is_reproducible(planted):
     histories, factors = [], []
     for _ in range(2):
         model = BPRModel(planted.n_users, planted.n_items, 8, seed=0)
-        histories.append(train_bpr(model, matrix, n_epochs=15, batch_size=128, lr=0.02, reg=1e-3, seed=1))
+        with torch_threads(1):  # many tiny steps: threads only wait for each other
+            histories.append(train_bpr(model, matrix, n_epochs=15, batch_size=128, lr=0.02, reg=1e-3, seed=1))
         factors.append(model.item_factors.weight.detach().clone())
 
     history = histories[0]
@@ -116,6 +122,8 @@ def test_train_bpr_refuses_a_mismatched_matrix_or_a_user_with_every_item():
 
 def test_bprmf_runs_single_threaded_and_restores_the_thread_count(planted):
     before = torch.get_num_threads()
-    BPRMF(n_factors=4, n_epochs=1, threshold=4.0).fit(planted.train, n_users=planted.n_users, n_items=planted.n_items)
+    BPRMF(n_factors=4, n_epochs=1, threshold=4.0).fit(
+        planted.train, n_users=planted.n_users, n_items=planted.n_items
+    )
     assert torch.get_num_threads() == before
     assert np.isfinite(BPRMF(n_factors=4, n_epochs=1).fit(planted.train).score_items([1])).all()

@@ -125,7 +125,12 @@ def test_short_candidate_lists_are_padded():
     [
         (FixedScores([[1, 2, np.nan, 4, 5]] * 3), TRAIN, TEST, "NaN scores for user 1"),
         (OnlyScoreItems(np.zeros((3, 4))), TRAIN, TEST, "item_id 5, but the model scores only 4 items"),
-        (FixedScores(SCORES), pd.concat([TRAIN, frame([(2, 5, 1)])]), TEST, "user 2 has item 5 both in train"),
+        (
+            FixedScores(SCORES),
+            pd.concat([TRAIN, frame([(2, 5, 1)])]),
+            TEST,
+            "user 2 has item 5 both in train",
+        ),
         (FixedScores(SCORES), TRAIN, TEST.assign(rating=1), "no test rating is >= 4.0"),
         (FixedScores(SCORES), TRAIN, TEST.drop(columns="rating"), "no column 'rating'"),
         (FixedScores(SCORES), TRAIN.assign(user_id=0), TEST, "ids start at 1"),

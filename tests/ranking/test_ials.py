@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from recsys_ref.implicit import IALS, als_half_sweep, ials_loss, interaction_matrix_csr
+from recsys_ref.implicit import IALS, als_half_sweep, interaction_matrix_csr
 
 
 def random_binary(seed: int, shape=(25, 18), density=0.25) -> sp.csr_matrix:

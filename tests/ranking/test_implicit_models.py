@@ -19,7 +19,9 @@ FAST = {
 
 
 def fitted(name, planted, **kw):
-    return FAST[name](threshold=4.0, **kw).fit(planted.train, n_users=planted.n_users, n_items=planted.n_items)
+    return FAST[name](threshold=4.0, **kw).fit(
+        planted.train, n_users=planted.n_users, n_items=planted.n_items
+    )
 
 
 @pytest.mark.parametrize("name", ["item-kNN", "BPR-MF", "iALS"])
@@ -58,7 +60,9 @@ def test_score_items_contract(planted, name):
 @pytest.mark.parametrize("name", list(FAST))
 def test_unknown_users_get_the_popularity_fallback(planted, name):
     model = fitted(name, planted)
-    popularity = interaction_matrix(planted.train, planted.n_users, planted.n_items, 4.0).sum(dim=0).double().numpy()
+    popularity = (
+        interaction_matrix(planted.train, planted.n_users, planted.n_items, 4.0).sum(dim=0).double().numpy()
+    )
 
     # 0, beyond the fitted users, and a user whose ratings are all below the threshold.
     ids = [0, planted.n_users + 1]
@@ -86,6 +90,10 @@ def test_errors_before_and_during_fit(planted, name):
         FAST[name]().fit(planted.train.iloc[:0])
     with pytest.raises(ValueError, match="at least one interaction"):
         FAST[name]().fit_interactions(torch.zeros((3, 4)))
+    with pytest.raises(ValueError, match="no column 'item_id'"):
+        FAST[name]().fit(planted.train.drop(columns="item_id"))
+    with pytest.raises(ValueError, match="at least one interaction"):
+        FAST[name](threshold=6.0).fit(planted.train)
     with pytest.raises(ValueError, match="outside 1..10"):
         FAST[name]().fit(planted.train, n_users=planted.n_users, n_items=10)
 

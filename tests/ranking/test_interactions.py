@@ -36,7 +36,9 @@ def test_sparse_and_dense_forms_are_the_same_matrix(tiny_ratings):
         csr = interaction_matrix_csr(tiny_ratings, 5, 5, threshold=threshold)
         assert isinstance(csr, sp.csr_matrix) and csr.dtype == np.float32
         assert csr.has_sorted_indices
-        np.testing.assert_array_equal(csr.toarray(), interaction_matrix(tiny_ratings, 5, 5, threshold).numpy())
+        np.testing.assert_array_equal(
+            csr.toarray(), interaction_matrix(tiny_ratings, 5, 5, threshold).numpy()
+        )
 
 
 def test_a_pair_rated_twice_is_one_interaction(tiny_ratings):
@@ -54,11 +56,17 @@ def test_an_empty_frame_gives_zeros(tiny_ratings):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.assign(item_id=f["item_id"].replace(5, 9)), r"row 7 of the ratings has item_id 9, outside 1..5"),
+        (
+            lambda f: f.assign(item_id=f["item_id"].replace(5, 9)),
+            r"row 7 of the ratings has item_id 9, outside 1..5",
+        ),
         (lambda f: f.assign(user_id=f["user_id"].replace(1, 0)), r"row 0 of the ratings has user_id 0"),
         (lambda f: f.assign(item_id=f["item_id"].astype(float)), "integer ids"),
         (lambda f: f.drop(columns="rating"), "no column 'rating'"),
-        (lambda f: f.assign(rating=f["rating"].astype(float).where(f.index != 3)), r"row 3 of the ratings has no rating"),
+        (
+            lambda f: f.assign(rating=f["rating"].astype(float).where(f.index != 3)),
+            r"row 3 of the ratings has no rating",
+        ),
     ],
 )
 def test_bad_frames_are_refused_naming_the_row(tiny_ratings, change, message):

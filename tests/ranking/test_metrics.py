@@ -270,7 +270,9 @@ def test_tensor_and_dict_forms_agree():
         (hit_rate_at_k_per_user, hit_rate_at_k),
     ]:
         for k in (1, 2, 4, 6):
-            assert mean_over_users(per_user(TOP, HELD, k)) == pytest.approx(dict_form(RECOMMENDED, RELEVANT, k))
+            assert mean_over_users(per_user(TOP, HELD, k)) == pytest.approx(
+                dict_form(RECOMMENDED, RELEVANT, k)
+            )
 
 
 def test_k_defaults_to_the_width_and_may_exceed_it_as_padding():

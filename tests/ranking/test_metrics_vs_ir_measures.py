@@ -54,8 +54,17 @@ def trec_eval(top: torch.Tensor, held: torch.Tensor, k: int) -> dict[tuple[str, 
         for rank, item in enumerate(top[u].tolist())
         if item >= 0
     ]
-    measures = [ir_measures.P @ k, ir_measures.R @ k, ir_measures.nDCG @ k, ir_measures.AP @ k, ir_measures.Success @ k]
-    return {(m.query_id, str(m.measure).split("@")[0]): m.value for m in ir_measures.iter_calc(measures, qrels, run)}
+    measures = [
+        ir_measures.P @ k,
+        ir_measures.R @ k,
+        ir_measures.nDCG @ k,
+        ir_measures.AP @ k,
+        ir_measures.Success @ k,
+    ]
+    return {
+        (m.query_id, str(m.measure).split("@")[0]): m.value
+        for m in ir_measures.iter_calc(measures, qrels, run)
+    }
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

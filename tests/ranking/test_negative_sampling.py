@@ -33,7 +33,9 @@ def test_every_unseen_item_is_reachable_and_draws_are_uniform():
     interactions[0, [0, 3, 4, 5, 11]] = 1.0  # user 0 has 7 unseen items: 1, 2, 6, 7, 8, 9, 10
     n_draws = 14_000
 
-    negatives = sample_negatives(torch.zeros(n_draws, dtype=torch.int64), interactions, torch.Generator().manual_seed(0))
+    negatives = sample_negatives(
+        torch.zeros(n_draws, dtype=torch.int64), interactions, torch.Generator().manual_seed(0)
+    )
 
     counts = np.bincount(negatives.numpy(), minlength=12)
     unseen = [1, 2, 6, 7, 8, 9, 10]
@@ -46,7 +48,9 @@ def test_every_unseen_item_is_reachable_and_draws_are_uniform():
 def test_a_user_with_a_single_unseen_item_always_gets_it():
     interactions = torch.ones((1, 9))
     interactions[0, 6] = 0.0
-    negatives = sample_negatives(torch.zeros(50, dtype=torch.int64), interactions, torch.Generator().manual_seed(0))
+    negatives = sample_negatives(
+        torch.zeros(50, dtype=torch.int64), interactions, torch.Generator().manual_seed(0)
+    )
     assert (negatives == 6).all()
 
 
