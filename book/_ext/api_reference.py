@@ -110,8 +110,6 @@ DOCSTRING_FIXES: list[tuple[str, str, str]] = [
             '=========================  ========================================================  ============================'
         ),
     ),
-    # An inline literal cannot end with a space: ``; `` is not a literal.
-    ("recsys_ref.grading.report.TaskScore", "joined by\n        ``; ``)", "joined by\n        semicolons)"),
 ]
 
 _ATTRIBUTES_HEADER = re.compile(r"^(\s*)Attributes \((.+)\):\s*$")
