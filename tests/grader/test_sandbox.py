@@ -96,7 +96,10 @@ def test_the_command_line_hides_then_exposes_then_binds(tmp_path):
                        hidden=[str(b), str(a), str(tmp_path / "missing")], mounts={str(tmp_path / "x"): "/run/x"},
                        env={"HOME": "/tmp/home"})
     args = bwrap_command(spec, ["python", "-c", "pass"])
-    assert args[:4] == ["bwrap", "--ro-bind", "/", "/"]
+    assert args[:5] == ["bwrap", "--dev", "/dev", "--proc", "/proc"]  # an empty root: nothing of / unless named
+    assert "/" not in [args[i + 1] for i, arg in enumerate(args) if arg in ("--bind", "--ro-bind")]
+    last_remount = len(args) - 1 - args[::-1].index("--remount-ro")
+    assert args[last_remount + 1] == "/"  # the root becomes read-only once everything is mounted
     position = {tuple(args[i:i + 3]): i for i in range(len(args) - 2)}
     tmpfs_a, tmpfs_b = args.index(str(a)), args.index(str(b))
     assert args[tmpfs_a - 1] == args[tmpfs_b - 1] == "--tmpfs" and tmpfs_a < tmpfs_b  # shallow before deep
@@ -156,15 +159,20 @@ def test_writing_outside_the_writable_folders_fails_read_only(tmp_path):
     assert not (Path(sys.prefix) / "intruder.txt").exists() and not Path("/etc/intruder.txt").exists()
 
 
-def test_writes_into_hidden_folders_stay_in_the_sandbox(tmp_path):
+def test_tmp_is_private_and_hidden_folders_are_read_only(tmp_path):
     marker = f"sandbox-{uuid.uuid4().hex}"
     result = run_in(tmp_path, f"""
         import json, os
         open("/tmp/{marker}", "w").write("x")
-        os.makedirs("/run/{marker}")
-        print(json.dumps(sorted(os.listdir("/tmp"))))
+        try:
+            os.makedirs("/run/{marker}")
+            run = "created"
+        except OSError as error:
+            run = error.strerror
+        print(json.dumps({{"tmp": sorted(os.listdir("/tmp")), "run": run}}))
     """)
-    assert marker in outcome(result)
+    found = outcome(result)
+    assert marker in found["tmp"] and found["run"] == "Read-only file system"
     assert not Path(f"/tmp/{marker}").exists() and not Path(f"/run/{marker}").exists()
 
 
@@ -327,7 +335,7 @@ def test_file_size_limit_makes_a_big_write_fail(tmp_path):
 
 
 def test_the_workspace_is_a_size_limited_folder_in_memory(tmp_path):
-    """What a kernel writes goes to a tmpfs of workspace_mb (not the host's disk); hidden folders hold ~nothing."""
+    """What a kernel writes goes to a tmpfs of workspace_mb (not the host's disk); hidden folders are read-only."""
     result = run_in(tmp_path, """
         import json, os
         def fill(folder):
@@ -343,8 +351,9 @@ def test_the_workspace_is_a_size_limited_folder_in_memory(tmp_path):
         print(json.dumps({"work": fill("."), "tmp": fill("/tmp"), "hidden": fill("/run")}))
     """, workspace=str(tmp_path / "work"), limits={"workspace_mb": 16})
     found = outcome(result)
-    assert found["work"][1] == found["tmp"][1] == found["hidden"][1] == "No space left on device", found
-    assert 8 <= found["work"][0] <= 16 and 8 <= found["tmp"][0] <= 16 and found["hidden"][0] <= 1, found
+    assert found["work"][1] == found["tmp"][1] == "No space left on device", found
+    assert found["hidden"] == [0, "Read-only file system"], found
+    assert 8 <= found["work"][0] <= 16 and 8 <= found["tmp"][0] <= 16, found
     assert not list((tmp_path / "work").iterdir()), "the workspace's files reached the host's disk"
 
 
