@@ -101,20 +101,22 @@ def batch(tmp_path_factory) -> Batch:
         rows.setdefault(row.student, []).append(row)
     table = os.environ.get("RECSYS_CASE_TABLE")
     if table:
-        _write_table(Path(table), cases, rows, seconds)
+        _write_table(Path(table), course, cases, rows, seconds)
     return Batch(course, {c.name: c for c in cases}, rows, result.stdout + result.stderr, result.returncode, seconds)
 
 
-def _write_table(path: Path, cases: list[Case], rows: dict[str, list[TaskScore]], seconds: float) -> None:
-    """A markdown table of every case: expected and observed score, flags (for the closing note)."""
+def _write_table(path: Path, course: Path, cases: list[Case], rows: dict[str, list[TaskScore]],
+                 seconds: float) -> None:
+    """A markdown table of every case: expected and observed score, flags, feedback (for the closing note)."""
     lines = [f"Batch of {len(cases)} notebooks graded in {seconds:.0f} s.", "",
-             "| case | assignment | what | expected | observed | flags |", "|---|---|---|---:|---:|---|"]
+             "| case | assignment | what | expected | observed | flags | feedback |", "|---|---|---|---:|---:|---|---|"]
     for case in cases:
         expected = sum(case.expected_scores().values())
         mine = rows.get(case.name, [])
         observed = sum(r.score for r in mine)
         total = sum(r.max_score for r in mine)
         flags = sorted({f.split(" ")[0] for r in mine for f in r.flags.split("; ") if f})
+        page = course / "feedback" / case.name / case.assignment / f"{case.assignment}.html"
         lines.append(f"| {case.name} | {case.assignment} | {case.what} | {expected:g} | {observed:g}/{total:g} | "
-                     f"{', '.join(flags) or '-'} |")
+                     f"{', '.join(flags) or '-'} | {'yes' if page.is_file() else 'no'} |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
