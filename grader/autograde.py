@@ -375,34 +375,29 @@ def _stage(root: Path, job: Job, skipped: dict[str, dict[int, str]]) -> None:
         (folder / "timestamp.txt").write_text(job.timestamp, encoding="utf-8")
 
 
-def _crash_cell(root: Path, job: Job, name: str, progress: Path) -> int | None:
-    """The index (in the staged notebook) of the student cell to skip after the kernel died."""
+def _crash_cell(root: Path, job: Job, name: str, progress: Path, skipped: dict[int, str]) -> int | None:
+    """The index (in the staged notebook) of the student cell to skip after the kernel died.
+
+    ``progress.txt`` holds the index of the cell that was running. nbgrader runs the staged notebook cell for
+    cell (its preprocessors change cells' sources and outputs, never their number or order) and deletes the
+    autograded notebook of a run that failed, so the index is read on the staged notebook itself.
+    """
     if not progress.is_file():
         return None
     try:
         index = int(progress.read_text(encoding="utf-8"))
     except ValueError:
         return None
-    executed = root / AUTOGRADED_DIR / job.student / job.assignment / name
     staged = nbs.parse_notebook(job.notebooks[name].encode("utf-8"), name)[0]
-    try:
-        cells = nbs.read_notebook(executed)[0].cells
-    except nbs.NotANotebook:
+    if not 0 <= index < len(staged.cells):
         return None
-    if not 0 <= index < len(cells):
-        return None
-    # Walk back from the cell that ran to the nearest cell with student code (a solution or an added cell).
-    ids = [c.get("id") for c in staged.cells]
+    # Walk back from the cell that ran (a test cell, say) to the nearest cell with student code (a solution or
+    # an added cell) that is still run.
     for i in range(index, -1, -1):
-        cell = cells[i]
-        if cell.cell_type != "code" or (nbs.grading_metadata(cell) and not nbs.is_solution(cell)):
+        cell = staged.cells[i]
+        if cell.cell_type != "code" or i in skipped or (nbs.grading_metadata(cell) and not nbs.is_solution(cell)):
             continue
-        if cell.get("id") in ids:
-            return ids.index(cell.get("id"))
-        gid = nbs.grade_id(cell)
-        matches = [j for j, c in enumerate(staged.cells) if gid and nbs.grade_id(c) == gid]
-        if matches:
-            return matches[0]
+        return i
     return None
 
 
@@ -507,8 +502,8 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
                 result.error = ("the grader failed on this submission: nbgrader could not process the notebook "
                                 "before running it (see the log)")
                 return
-            index = _crash_cell(root, job, name, progress)
-            if index is None or index in skipped.get(name, {}) or attempt == max_regrades:
+            index = _crash_cell(root, job, name, progress, skipped.get(name, {}))
+            if index is None or attempt == max_regrades:
                 result.error = ("the notebook could not be graded: its kernel kept dying or nbgrader failed on it "
                                 "(see the log)")
                 result.flags.append("stopped-kernel: " + result.error)

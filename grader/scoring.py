@@ -116,7 +116,7 @@ def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping
                               "earns no points.") from None
         except Failure as failure:
             context.verdicts[task.grade_id] = False
-            raised = [f"its cell {cell} raised {(errors or {})[cell]}" for cell in task.solution_cells
+            raised = [f"its cell {cell} raised {(errors or {})[cell].rstrip('.')}" for cell in task.solution_cells
                       if cell in (errors or {})]
             note = f" While grading, {'; '.join(raised)}." if raised else ""
             message = (f"{task.title}: {failure.message}{note}"

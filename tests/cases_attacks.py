@@ -14,18 +14,15 @@ with one attack planted. The rules the expectations follow:
 
 The cases of :data:`CASES` are graded with every other case table in one batch
 (``tests/pipeline/conftest.py``, the course's own limits). :data:`LIMITS_CASES`
-need cheap limits (a short cell timeout and notebook wall time) or exercise an
-open weakness of the engine (:attr:`Attack.hole`: graded with ``xfail``); they
-are graded in a course of their own by ``tests/pipeline/test_attacks.py``.
+need cheap limits (a short cell timeout and notebook wall time); they are
+graded in a course of their own by ``tests/pipeline/test_attacks.py``.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
@@ -55,26 +52,14 @@ class Attack(Case):
     Attributes:
         shows: Texts the autograded notebook must contain (the attempt failing inside the sandbox, or what it
             found: e.g. ``"Read-only file system"``).
-        hole: Why the engine currently lets this attack through (empty when it does not): the case is graded in
-            ``tests/pipeline/test_attacks.py`` with a strict ``xfail`` until the engine is fixed.
-        hole_if: For a weakness that depends on the grading machine (what its file system holds): whether it is
-            open here; where it is not, the case must pass.
         slow: Needs the cheap limits of ``test_attacks.py``'s own course (a cell timeout, the notebook wall time).
         group: tampering, beating the checks, reaching the reference, tampering with records, the sandbox,
             breaking the run, broken files.
     """
 
     shows: tuple[str, ...] = ()
-    hole: str = ""
-    hole_if: Callable[[], object] | None = None
     slow: bool = False
     group: str = ""
-
-    def open_hole(self) -> str:
-        """:attr:`hole` when the weakness is open on this machine (``hole_if`` says so, or there is none)."""
-        if not self.hole or (self.hole_if is not None and not self.hole_if()):
-            return ""
-        return self.hole
 
 
 def answer(cell: str, before: str = "", after: str = "") -> dict[str, str]:
@@ -428,20 +413,6 @@ STALL = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhil
 
 # --------------------------------------------------------------------------- the cases
 
-#: Where attack-read-solutions and attack-read-other-students look (as their code does).
-SEARCHED = ("/work", "/srv", "/opt", "/home", "/root", "/mnt", "/data", "/tmp", "/course", "/var/tmp", "/run")
-SOLUTION_PATTERNS = tuple(f"{top}/**/solutions/mf/mf.ipynb" for top in SEARCHED)
-SUBMISSION_PATTERNS = tuple(f"{top}/**/{kind}/*/mf/*" for top in SEARCHED for kind in ("submitted", "autograded",
-                                                                                       "feedback"))
-REGRADE_HOLE = ("a kernel that dies is not regraded without its cell: nbgrader deletes the failed autograded notebook "
-                "('Removing failed assignment'), so grader.autograde._crash_cell cannot read it to map progress.txt's "
-                "cell index to a cell of the staged notebook, and the submission fails whole ('its kernel kept dying "
-                "or nbgrader failed on it'); progress.txt could name the cell's id, mapped on the staged notebook")
-FILE_SYSTEM_HOLE = ("the sandbox starts from the whole file system (--ro-bind / /) and hides a list of folders (the "
-                    "package's checkout, the course, home folders, /tmp): any other folder is readable, e.g. another "
-                    "checkout of the repository with solutions/ (/work/main) or other students' notebooks kept "
-                    "elsewhere on the machine (/work/shared/cases/.../submitted)")
-
 ATTACKS = (
     # ------------------------------------------------------------ tampering with the notebook
     Attack("attack-edit-test-cell", "mf", "Task 3 test replaced by `pass`, calc_loss sums", code={LOSS: SUM_LOSS},
@@ -502,19 +473,13 @@ ATTACKS = (
            group="reaching the reference", in_process=False),
     Attack("attack-reference-globals", "mf", "calc_loss returns the reference's loss through the provided helper "
            "usable_factors.__globals__ (training_pieces)", code={LOSS: REFERENCE_GLOBALS}, expected={T3: 0},
-           flags=("monkeypatch",), shows=("ModuleNotFoundError",), group="reaching the reference", in_process=False,
-           hole="recsys_ref.mf is importable in the sandbox: the environment's own recsys_ref (here an editable "
-                "install's finder mapping to another checkout) lies outside the folders the sandbox hides",
-           hole_if=lambda: reference_elsewhere()),
+           flags=("monkeypatch",), shows=("ModuleNotFoundError",), group="reaching the reference", in_process=False),
     Attack("attack-reference-importlib", "mf", "calc_loss calls recsys_ref.mf.masked_mse imported by a computed name",
            code={LOSS: REFERENCE_IMPORTLIB}, expected={T3: 0}, flags=("monkeypatch",),
-           shows=("ModuleNotFoundError",), group="reaching the reference", in_process=False,
-           hole="recsys_ref.mf is importable in the sandbox (see attack-reference-globals); nothing flags a reference "
-                "module imported at run time", hole_if=lambda: reference_elsewhere()),
+           shows=("ModuleNotFoundError",), group="reaching the reference", in_process=False),
     Attack("attack-read-solutions", "mf", "Task 3 finds the instructor's solutions/mf/mf.ipynb on the machine and "
            "runs its answer", code={LOSS: READ_SOLUTIONS}, expected={T3: 0}, flags=("monkeypatch",),
-           shows=("FileNotFoundError",), group="reaching the reference", in_process=False,
-           hole=FILE_SYSTEM_HOLE, hole_if=lambda: readable_elsewhere(*SOLUTION_PATTERNS)),
+           shows=("FileNotFoundError",), group="reaching the reference", in_process=False),
     # ------------------------------------------------------------ threads and patches of the recorders
     Attack("attack-thread-repatch-checks", "mf", "a thread re-patches torch.allclose/equal and the testing asserts "
            "between cells, clipping", code={RANGE: THREAD_REPATCH_CHECKS + CLIP_RANGE}, expected={T5: 0},
@@ -546,14 +511,14 @@ ATTACKS = (
     Attack("attack-read-other-students", "mf", "looks for other students' submitted, autograded and feedback files, "
            "and solutions/ through ../", code=answer(RANGE, after=READ_OTHERS), flags=("file-or-process-access",),
            shows=("other students' files readable: 0", "solutions readable: 0"), group="the sandbox",
-           in_process=False, hole=FILE_SYSTEM_HOLE, hole_if=lambda: readable_elsewhere(*SUBMISSION_PATTERNS)),
+           in_process=False),
     Attack("attack-write-outside", "mf", "writes into the venv, the MovieLens cache, the standard library and /etc",
            code=answer(RANGE, after=WRITE_OUTSIDE), expected={}, flags=("file-or-process-access",),
            shows=("Read-only file system",), group="the sandbox", in_process=False),
     Attack("attack-fork-bomb", "mf", "a fork bomb (children hold their process slots) after Task 5's function: the "
            "pids limit stops it, and the kernel can no longer start a thread", code=answer(RANGE, after=FORK_BOMB),
            expected={T5: 0}, flags=("file-or-process-access", "stopped-kernel"), group="the sandbox",
-           in_process=False, slow=True, hole=REGRADE_HOLE),
+           in_process=False, slow=True),
     Attack("attack-spawn-processes", "mf", "subprocess.Popen(sleep) and os.fork() children left running",
            code=answer(RANGE, after=SPAWN), flags=("file-or-process-access",), shows=("left 4 processes running",),
            group="the sandbox", in_process=False),
@@ -565,8 +530,7 @@ ATTACKS = (
            code={LOSS: OS_EXIT}, expected={T3: 0}, flags=("stops-kernel",), group="breaking the run",
            in_process=False),
     Attack("attack-kill-kernel", "mf", "SIGKILL to the kernel in the Task 5 cell", code=answer(RANGE, after=KILL),
-           expected={T5: 0}, flags=("stops-kernel", "stopped-kernel"), group="breaking the run", in_process=False,
-           hole=REGRADE_HOLE),
+           expected={T5: 0}, flags=("stops-kernel", "stopped-kernel"), group="breaking the run", in_process=False),
     Attack("attack-huge-allocation", "mf", "a 50 GB bytearray before Task 5's function",
            code=answer(RANGE, before=HUGE_ALLOCATION), expected={T5: 0}, shows=("MemoryError",),
            group="breaking the run", in_process=False),
@@ -580,7 +544,7 @@ ATTACKS = (
            group="breaking the run", in_process=False),
     Attack("attack-stall-ignoring-interrupts", "mf", "SIGINT ignored, then an endless sleep (notebook wall time)",
            code={RANGE: STALL}, expected={T5: 0}, flags=("stops-kernel", "stopped-kernel"), slow=True,
-           group="breaking the run", in_process=False, hole=REGRADE_HOLE),
+           group="breaking the run", in_process=False),
     Attack("attack-fill-disk", "mf", "20 files of 90 MB (each under the file-size limit) before Task 5's function",
            code=answer(RANGE, before=FILL_DISK), shows=("stopped after", "No space left on device"),
            group="breaking the run", in_process=False),
@@ -601,44 +565,10 @@ ATTACKS = (
 )
 
 #: Graded in the shared batch of every case table (tests/pipeline/conftest.py).
-CASES = tuple(a for a in ATTACKS if not a.hole and not a.slow)
-#: Graded by tests/pipeline/test_attacks.py in a course with cheap limits (holes with a strict xfail).
-LIMITS_CASES = tuple(a for a in ATTACKS if a.hole or a.slow)
+CASES = tuple(a for a in ATTACKS if not a.slow)
+#: Graded by tests/pipeline/test_attacks.py in a course with cheap limits.
+LIMITS_CASES = tuple(a for a in ATTACKS if a.slow)
 #: Every attack goes through the real path (staging, sandbox, kernel), also those graded in-process too.
 BATCH = {a.name for a in CASES}
 
 
-# --------------------------------------------------------------------------- what this machine exposes
-
-#: Folders every grading sandbox hides (grader.autograde._sandbox_spec), besides the course.
-ALWAYS_HIDDEN = ("/tmp", "/run", "/var/tmp", "/dev/shm", "/home", "/root")
-
-
-def _hidden(path: Path) -> bool:
-    import recsys_ref
-
-    hidden = [Path(p) for p in ALWAYS_HIDDEN] + [Path.home(), Path(recsys_ref.__file__).resolve().parent.parent]
-    path = path.resolve()
-    return any(path == h or h in path.parents for h in hidden)
-
-
-def reference_elsewhere() -> str:
-    """Where this environment, on its own (without PYTHONPATH), imports ``recsys_ref.mf`` from, when the grading
-    sandbox does not hide that place (another checkout, a copy installed in site-packages); else ``""``."""
-    import os
-    import subprocess
-    import sys
-
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    code = "import importlib.util as u; s = u.find_spec('recsys_ref.mf'); print(s.origin if s and s.origin else '')"
-    found = subprocess.run([sys.executable, "-c", code], env=env, cwd="/", capture_output=True, text=True,
-                           check=False).stdout.strip()
-    return found if found and not _hidden(Path(found)) else ""
-
-
-def readable_elsewhere(*patterns: str) -> list[str]:
-    """Files matching the glob ``patterns`` (absolute, ``**`` allowed) that a grading sandbox would not hide."""
-    import glob
-
-    patterns = [p for p in patterns if not _hidden(Path(p.split("/**")[0]))]
-    return sorted({p for pattern in patterns for p in glob.glob(pattern, recursive=True) if not _hidden(Path(p))})

@@ -6,9 +6,8 @@ The attacks of ``cases_attacks.CASES`` are graded in the shared batch of every c
 ``test_cases.py`` checks their scores, messages, flags and feedback); this module adds what only attacks need:
 what the autograded notebook shows, the course's gradebook and files afterwards, processes left behind.
 
-``cases_attacks.LIMITS_CASES`` (attacks that run into a cell timeout or the notebook's wall time, and those the
-engine currently lets through, with a strict ``xfail`` naming the weakness) are graded here in a course of their
-own with cheap limits.
+``cases_attacks.LIMITS_CASES`` (attacks that run into a cell timeout or the notebook's wall time) are graded
+here in a course of their own with cheap limits.
 """
 
 from __future__ import annotations
@@ -202,12 +201,6 @@ def limits_batch(tmp_path_factory) -> Batch:
     return batch
 
 
-def _param(case: Attack):
-    hole = case.open_hole()
-    marks = [pytest.mark.xfail(reason=hole, strict=True)] if hole else []
-    return pytest.param(case, id=case.name, marks=marks)
-
-
 def test_every_attack_is_graded_somewhere():
     names = [c.name for c in CASES + LIMITS_CASES]
     assert len(names) == len(set(names))
@@ -220,7 +213,7 @@ def test_the_limits_batch_reports_everyone(limits_batch):
     assert set(limits_batch.rows) == {c.name for c in LIMITS_CASES}, limits_batch.output[-3000:]
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in LIMITS_CASES])
+@pytest.mark.parametrize("case", LIMITS_CASES, ids=[c.name for c in LIMITS_CASES])
 def test_attack_with_cheap_limits(limits_batch, case):
     """Scores, flags, messages, what the notebook shows, the feedback page (see :func:`problems`)."""
     assert not problems(limits_batch, case), f"{case.what}:\n" + "\n".join(problems(limits_batch, case))
