@@ -49,11 +49,25 @@ _CURRENT: list = []
 
 
 def _students(thread: threading.Thread) -> bool:
-    """Whether a thread runs code from a notebook cell (not a thread of IPython, ipykernel or a library)."""
-    code = getattr(getattr(thread, "_target", None), "__code__", None)
-    if code is None and type(thread).run is not threading.Thread.run:
-        code = getattr(type(thread).run, "__code__", None)
-    filename = getattr(code, "co_filename", "") or ""
+    """Whether a thread runs code from a notebook cell (not a thread of IPython, ipykernel or a library).
+
+    The code a thread runs is its target's, looked for through a :class:`threading.Timer`'s function and
+    :func:`functools.partial` wrappers, or its class's ``run`` method. A target without Python code (a builtin
+    such as ``time.sleep``) counts as a cell's: libraries start threads on their own functions.
+    """
+    import functools
+
+    target = thread.function if isinstance(thread, threading.Timer) else getattr(thread, "_target", None)
+    while isinstance(target, functools.partial):
+        target = target.func
+    if target is None and type(thread).run is not threading.Thread.run:
+        target = type(thread).run
+    if target is None:
+        return False
+    code = getattr(target, "__code__", None) or getattr(getattr(target, "__func__", None), "__code__", None)
+    if code is None:
+        return True
+    filename = code.co_filename or ""
     return filename.startswith("<") or "ipykernel_" in filename or filename.endswith(".ipynb")
 
 

@@ -398,10 +398,25 @@ def test_a_thread_that_keeps_patching_the_recorders_does_not_change_a_record(gua
     assert record.meta["user_factors"]["is_leaf"] is False and record.meta["user_factors"]["has_grad_fn"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="the guard counts a thread as a student's only when its target's (or run's) code "
-                                       "comes from a cell: a threading.Timer, a functools.partial or a builtin target "
-                                       "started by a cell is not logged (no background-thread flag)")
 def test_the_guard_logs_threads_started_through_timer_or_partial(guarded):
     _, events, _ = guarded
     names = {name for e in events if e["event"] == "threads" for name in e["names"]}
     assert {"timer", "partial"} <= names, names
+
+
+def test_threads_of_libraries_are_not_a_students():
+    """A thread on a library's (or the standard library's) Python code is not logged; one on cell code is."""
+    import functools
+    import queue
+    import threading
+
+    from recsys_ref.grading.guard import _students
+
+    cell_code = compile("def work():\n    pass\n", "<ipython-input-1>", "exec")
+    namespace: dict = {}
+    exec(cell_code, namespace)
+    assert not _students(threading.Thread(target=queue.Queue().get))
+    assert not _students(threading.Timer(1, functools.partial(queue.Queue().put, 1)))
+    assert not _students(threading.Thread())
+    assert _students(threading.Thread(target=namespace["work"]))
+    assert _students(threading.Timer(1, functools.partial(namespace["work"])))
