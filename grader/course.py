@@ -130,32 +130,42 @@ class ReleaseTemplate:
     differences: tuple[str, ...]  # from the committed exercises/<assignment>/
 
 
+def generate_assignment(config: Config, assignment: str, what: str) -> None:
+    """Run nbgrader's ``generate_assignment`` in this process for the course ``config`` describes.
+
+    nbgrader's log is captured (not printed) and given in the error.
+
+    Raises:
+        RuntimeError: ``"nbgrader could not <what>"`` with nbgrader's log, when it fails.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    put_environment_on_path()
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    api.log.addHandler(handler)
+    api.log.propagate = False
+    try:
+        result = api.generate_assignment(assignment, force=True)
+    finally:
+        api.log.removeHandler(handler)
+    if not result.get("success"):
+        raise RuntimeError(f"nbgrader could not {what}:\n{buffer.getvalue()}{result.get('log', '')}"
+                           f"{result.get('error', '')}")
+
+
 def release_template(course: Course, assignment: str) -> ReleaseTemplate:
     """Generate ``assignment`` from the course's ``solutions/`` in a temporary course (in-process).
 
     Raises:
         RuntimeError: When nbgrader cannot generate it (with nbgrader's log).
     """
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    put_environment_on_path()
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
         root = Path(scratch)
         (root / "solutions").symlink_to(course.solutions.resolve())
-        config = course_config(root)
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        buffer = io.StringIO()
-        handler = logging.StreamHandler(buffer)
-        api.log.addHandler(handler)
-        api.log.propagate = False
-        try:
-            result = api.generate_assignment(assignment, force=True)
-        finally:
-            api.log.removeHandler(handler)
-        if not result.get("success"):
-            raise RuntimeError(f"nbgrader could not generate {assignment} from solutions/{assignment}:\n"
-                               f"{result.get('log', '')}{result.get('error', '')}")
+        generate_assignment(course_config(root), assignment, f"generate {assignment} from solutions/{assignment}")
         generated = root / "exercises" / assignment
         release = {p.name: p.read_bytes() for p in sorted(generated.glob("*.ipynb"))}
         differences = tuple(tree_differences(generated, course.exercises / assignment))

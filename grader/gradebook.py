@@ -11,13 +11,11 @@ in the gradebook, so exports leave that cell empty.
 
 from __future__ import annotations
 
-import io
-import logging
 import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from grader.course import Course, course_config, put_environment_on_path
+from grader.course import Course, course_config, generate_assignment
 
 
 def known_assignments(course: Course) -> set[str]:
@@ -38,25 +36,10 @@ def record_assignment(course: Course, assignment: str) -> None:
     Raises:
         RuntimeError: With nbgrader's log, when it fails.
     """
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    put_environment_on_path()
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
         config = course_config(course.root)
         config.CourseDirectory.release_directory = scratch
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        buffer = io.StringIO()
-        handler = logging.StreamHandler(buffer)
-        api.log.addHandler(handler)
-        api.log.propagate = False
-        try:
-            result = api.generate_assignment(assignment, force=True)
-        finally:
-            api.log.removeHandler(handler)
-    if not result.get("success"):
-        raise RuntimeError(f"nbgrader could not record {assignment} in the gradebook:\n{buffer.getvalue()}"
-                           f"{result.get('error', '')}")
+        generate_assignment(config, assignment, f"record {assignment} in the gradebook")
 
 
 def parse_timestamp(text: str | None) -> datetime | None:

@@ -161,15 +161,8 @@ def release(course: Course, assignments: list[str] | None = None) -> list[str]:
     Returns:
         One line per assignment saying what happened.
     """
-    import io
-    import logging
+    from grader.course import course_config, generate_assignment
 
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    from grader.course import course_config, put_environment_on_path
-
-    put_environment_on_path()
     said = []
     for assignment in assignments or course.assignments():
         for path in sorted((course.solutions / assignment).glob("*.ipynb")):
@@ -178,18 +171,7 @@ def release(course: Course, assignments: list[str] | None = None) -> list[str]:
             if changes:
                 nbs.write_notebook(nb, path)
                 said += changes
-        config = course_config(course.root)
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        buffer = io.StringIO()
-        handler = logging.StreamHandler(buffer)
-        api.log.addHandler(handler)
-        api.log.propagate = False
-        try:
-            result = api.generate_assignment(assignment, force=True)
-        finally:
-            api.log.removeHandler(handler)
-        if not result.get("success"):
-            raise RuntimeError(f"nbgrader could not release {assignment}:\n{buffer.getvalue()}{result.get('error', '')}")
+        generate_assignment(course_config(course.root), assignment, f"release {assignment}")
         recorded = record_release(course, assignment)
         said.append(f"released {assignment}: exercises/{assignment}/" + (" (recorded in exercises/release-history.json)"
                                                                         if recorded else " (unchanged)"))
