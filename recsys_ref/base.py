@@ -350,6 +350,20 @@ class RatingPredictor(abc.ABC):
         low, high = self.rating_scale if self.rating_range is None else self.rating_range
         return np.clip(estimates, low, high)
 
+    def _table_shape(self, shape: tuple[int, int] | None) -> tuple[int, int]:
+        """``(n_users, n_items)`` of a model's tables: ``shape``, or the largest training ids when it is None.
+
+        Raises:
+            ValueError: When ``shape`` is too small for the training ids.
+        """
+        n_users, n_items = (self.n_users, self.n_items) if shape is None else shape
+        if n_users < self.n_users or n_items < self.n_items:
+            raise ValueError(
+                f"{type(self).__name__}.fit: shape {shape} is too small for the training ids "
+                f"(largest user id {self.n_users}, largest item id {self.n_items})."
+            )
+        return n_users, n_items
+
     def _check_fitted(self, verb: str) -> None:
         if not getattr(self, "_fitted", False):
             raise NotFittedError(

@@ -367,12 +367,7 @@ class DenseMF(RatingPredictor):
     def _fit(
         self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, frame: pd.DataFrame
     ) -> None:
-        n_users, n_items = (self.n_users, self.n_items) if self.shape is None else self.shape
-        if n_users < self.n_users or n_items < self.n_items:
-            raise ValueError(
-                f"DenseMF.fit: shape {self.shape} is too small for the training ids "
-                f"(largest user id {self.n_users}, largest item id {self.n_items})."
-            )
+        n_users, n_items = self._table_shape(self.shape)
         check_dense_mf_fits(n_users, n_items)
         dense = to_dense(frame, n_users, n_items)
         result = train_dense_mf(

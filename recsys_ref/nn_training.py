@@ -286,12 +286,7 @@ class RecommenderNetPredictor(RatingPredictor):
     def _fit(
         self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, frame: pd.DataFrame
     ) -> None:
-        n_users, n_items = (self.n_users, self.n_items) if self.shape is None else self.shape
-        if n_users < self.n_users or n_items < self.n_items:
-            raise ValueError(
-                f"RecommenderNetPredictor.fit: shape {self.shape} is too small for the training ids "
-                f"(largest user id {self.n_users}, largest item id {self.n_items})."
-            )
+        n_users, n_items = self._table_shape(self.shape)
         torch.manual_seed(self.seed)
         self.net = RecommenderNet(n_users, n_items, **self.network)
         self.history = train_recommender_net(
