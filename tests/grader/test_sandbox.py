@@ -154,9 +154,12 @@ def test_writing_outside_the_writable_folders_fails_read_only(tmp_path):
     """)
     found = outcome(result)
     assert found.pop("mine.txt") == "written"
-    assert set(found.values()) == {"Read-only file system"}, found
     assert (tmp_path / "work" / "mine.txt").read_text() == "x"
-    assert not (Path(sys.prefix) / "intruder.txt").exists() and not Path("/etc/intruder.txt").exists()
+    for path, what in found.items():
+        assert not Path(path).exists(), f"{path} reached the host's disk"
+        # Under /tmp (a checkout in /tmp, as CI makes) a write lands in the sandbox's private /tmp, in memory.
+        if not path.startswith("/tmp/"):
+            assert what == "Read-only file system", found
 
 
 def test_tmp_is_private_and_hidden_folders_are_read_only(tmp_path):
