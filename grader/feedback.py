@@ -49,6 +49,8 @@ def hide_paths(text: str) -> str:
     import re
     import sys
 
+    # An installed library's file is named from its package: ".../site-packages/IPython/x.py" -> "IPython/x.py".
+    text = re.sub(r"[^\s\"'(]*/(?:site|dist)-packages/", "", text)
     for prefix in sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}, key=len, reverse=True):
         if prefix and prefix != "/":
             text = text.replace(prefix, "...")

@@ -516,9 +516,8 @@ ATTACKS = (
            code=answer(RANGE, after=WRITE_OUTSIDE), expected={}, flags=("file-or-process-access",),
            shows=("Read-only file system",), group="the sandbox", in_process=False),
     Attack("attack-fork-bomb", "mf", "a fork bomb (children hold their process slots) after Task 5's function: the "
-           "pids limit stops it, and the kernel can no longer start a thread", code=answer(RANGE, after=FORK_BOMB),
-           expected={T5: 0}, flags=("file-or-process-access", "stopped-kernel"), group="the sandbox",
-           in_process=False, slow=True),
+           "pids limit stops it (the kernel may die of it too, and is then graded again without the cell)",
+           code=answer(RANGE, after=FORK_BOMB), expected={T5: 0}, flags=("file-or-process-access",), group="the sandbox", in_process=False, slow=True),
     Attack("attack-spawn-processes", "mf", "subprocess.Popen(sleep) and os.fork() children left running",
            code=answer(RANGE, after=SPAWN), flags=("file-or-process-access",), shows=("left 4 processes running",),
            group="the sandbox", in_process=False),
