@@ -257,6 +257,14 @@ MISTAKES = (
          edits=factors("user_factors = torch.randint(-2, 3, (n_factors, n_users))\n"
                        "movies_factors = torch.randint(-2, 3, (n_factors, n_movies))"),
          expected={T1: 0}, message="to hold floats"),
+    Case("mf-factors-half", "mf", "float16 factors (.half()): the task allows float32 or float64 only",
+         edits=factors("user_factors = (0.1 * torch.randn(n_factors, n_users)).half().requires_grad_()\n"
+                       "movies_factors = (0.1 * torch.randn(n_factors, n_movies)).half().requires_grad_()"),
+         expected={T1: 0}, message="got dtype torch.float16 (half precision). Task 1 allows float32"),
+    Case("mf-factors-bfloat16", "mf", "bfloat16 factors (dtype=torch.bfloat16)",
+         edits=factors("user_factors = torch.randn(n_factors, n_users, dtype=torch.bfloat16, requires_grad=True)\n"
+                       "movies_factors = torch.randn(n_factors, n_movies, dtype=torch.bfloat16, requires_grad=True)"),
+         expected={T1: 0}, message="got dtype torch.bfloat16"),
     Case("mf-factors-numpy", "mf", "NumPy arrays instead of tensors",
          edits=factors("import numpy as np\n"
                        "user_factors = 0.1 * np.random.randn(n_factors, n_users)\n"
@@ -355,6 +363,9 @@ MISTAKES = (
                                     "    estimated /= largest - smallest\n"
                                     "    return low + (high - low) * estimated")),),
          expected={T5: 0}, message="changes its argument estimated in place"),
+    Case("mf-range-half", "mf", "the result converted to float16 (.half())",
+         edits=((RANGE_CELL, SCALE, "    return (low + (high - low) * (estimated - smallest) / (largest - smallest)).half()"),),
+         expected={T5: 0}, message="got dtype torch.float16 (half precision"),
     Case("mf-range-reversed", "mf", "(max - x) / (max - min): the minimum maps to high",
          edits=((RANGE_CELL, SCALE, "    return low + (high - low) * (largest - estimated) / (largest - smallest)"),),
          expected={T5: 0}, message="not (max - x)"),

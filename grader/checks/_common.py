@@ -147,6 +147,17 @@ def is_float_dtype(encoded: Mapping[str, Any]) -> bool:
     return str(encoded.get("dtype", "")).replace("torch.", "") in ("float16", "bfloat16", "float32", "float64")
 
 
+#: The floating-point dtypes a task that says "float32 or float64" accepts (not float16/bfloat16: half precision
+#: loses the digits the checks compare, and the task texts exclude it).
+SINGLE_OR_DOUBLE = ("float32", "float64")
+
+
+def half_precision(encoded: Mapping[str, Any]) -> str:
+    """The dtype's name (``float16``, ``bfloat16``) when an encoded tensor holds half-precision floats, else ``""``."""
+    name = str(encoded.get("dtype", "")).replace("torch.", "")
+    return name if is_float_dtype(encoded) and name not in SINGLE_OR_DOUBLE else ""
+
+
 def close(a: torch.Tensor, b: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
     """Same shape, all finite, and equal within tolerance (on float64 copies)."""
     a, b = a.to(torch.float64), b.to(torch.float64)

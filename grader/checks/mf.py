@@ -8,7 +8,7 @@ them with :mod:`recsys_ref.mf`. Notation (as in the notebook and the book):
 
 What each task requires (the notebook's text states the same):
 
-* Task 1: two distinct float tensors of shapes ``(n_factors, n_users)`` and
+* Task 1: two distinct float tensors (float32 or float64) of shapes ``(n_factors, n_users)`` and
   ``(n_factors, n_movies)``, leaf tensors that require grad, finite, random
   (not constant).
 * Task 2: an optimizer of a ``torch.optim`` class over exactly the two
@@ -29,7 +29,7 @@ What each task requires (the notebook's text states the same):
   differentiable in both arguments, without changing them.
 * Task 5: ``to_rating_range(estimated, low=1.0, high=5.0)`` returns the
   min-max rescaling into ``[low, high]`` as a tensor of the input's shape
-  (any float dtype); a constant matrix maps to ``(low + high) / 2``; the
+  (float32 or float64); a constant matrix maps to ``(low + high) / 2``; the
   argument is not changed.
 """
 
@@ -51,6 +51,7 @@ from grader.checks._common import (
     error_text,
     fail,
     fmt,
+    half_precision,
     is_float_dtype,
     not_implemented,
     require_tensor,
@@ -136,6 +137,10 @@ def _check_factor(meta: dict[str, Any], bundle: Bundle, name: str, shape: tuple[
     if not is_float_dtype(meta):
         fail(f"expected {name} to hold floats, got dtype {meta['dtype']}. Gradients need a floating point "
              "tensor: use torch.rand or torch.randn, not torch.randint.", "mf-factors")
+    if half_precision(meta):
+        fail(f"expected {name} to hold float32 or float64 values, got dtype {meta['dtype']} (half precision). "
+             "Task 1 allows float32 (torch.randn's default) or float64: remove the .half() / "
+             "dtype=torch.float16 or bfloat16.", "mf-factors")
     if not meta["requires_grad"]:
         fail(f"expected {name} to require gradients, but {name}.requires_grad is False, so training cannot "
              "update it. Pass requires_grad=True when you create it (or call .requires_grad_()).", "mf-factors")
@@ -604,6 +609,10 @@ def check_to_rating_range(context: Context) -> None:
         if not is_float_dtype(result):
             fail(f"expected floating-point values {where}, got dtype {result['dtype']}. Ratings such as 2.5 need "
                  "a float tensor: do not round or convert to integers.", "mf-range")
+        if half_precision(result):
+            fail(f"expected float32 or float64 values {where}, got dtype {result['dtype']} (half precision, which "
+                 "rounds ratings). Task 5 allows float32 or float64: do not convert with .half() or to "
+                 "bfloat16.", "mf-range")
         out = tensor_of(result, record)
         expected = minmax_to_range(x, float(low), float(high))
         if not close(out, expected):

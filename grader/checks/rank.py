@@ -9,7 +9,7 @@ the grader's own inputs, so a mistake costs only its own task.
 What each task requires (the notebook's text states the same):
 
 * Task 1 ``interaction_matrix(ratings, n_users, n_items, threshold=4.0)``:
-  a float tensor ``(n_users, n_items)``, 1.0 where user id ``u + 1`` rated
+  a float32 or float64 tensor ``(n_users, n_items)``, 1.0 where user id ``u + 1`` rated
   item id ``i + 1`` at least ``threshold`` (``None``: any rating), 0.0
   elsewhere; a pair rated twice is one interaction; the frame unchanged.
 * Task 2 ``sample_negatives(users, interactions, generator)``: an int64
@@ -38,7 +38,7 @@ What each task requires (the notebook's text states the same):
   items first, ties by lower item index, ``-1`` after the last unseen item;
   never a seen item; the arguments unchanged.
 * Task 6 ``recall_at_k_per_user(top_k, held_out)`` and
-  ``ndcg_at_k_per_user(top_k, held_out)``: float ``(n_users,)`` with
+  ``ndcg_at_k_per_user(top_k, held_out)``: float32 or float64 ``(n_users,)`` with
   :math:`K` = ``top_k.shape[1]``, ``NaN`` for users without held-out
   positives, ``-1`` a miss; recall divides by :math:`|\\mathcal R_u|`; NDCG
   with discount :math:`1/\\log_2(j + 1)` for ranks :math:`j = 1..K` and the
@@ -63,6 +63,7 @@ from grader.checks._common import (
     error_text,
     fail,
     fmt,
+    half_precision,
     is_float_dtype,
     not_implemented,
     require_tensor,
@@ -228,7 +229,7 @@ def check_interactions(context: Context) -> None:
             else:
                 cause = "Use the n_users and n_items arguments (not the largest ids in the frame)."
             fail(f"expected shape (n_users, n_items) = {(n_users, n_items)} {where}, got {shape}. {cause}", book)
-        if not is_float_dtype(result):
+        if not is_float_dtype(result) or half_precision(result):
             fail(f"expected a floating-point matrix (float32 or float64) {where}, got dtype {result['dtype']}. "
                  "Create it with torch.zeros(n_users, n_items) (float32), or convert with .float().", book)
         out = tensor_of(result, record)
@@ -1047,7 +1048,7 @@ def _check_metric(context: Context, key: str, name: str, reference, book: str = 
             cause = ("It is a single number: return one value per user (the notebook averages them)."
                      if math.prod(shape) == 1 else "Return one value per user (row of top_k).")
             fail(f"expected shape (n_users,) = {(n_users,)} {where}, got {shape}. {cause}", book)
-        if not is_float_dtype(result):
+        if not is_float_dtype(result) or half_precision(result):
             fail(f"expected floating-point values (float32 or float64) {where}, got dtype {result['dtype']}. "
                  "Convert the hit counts with .float() before dividing.", book)
         out = tensor_of(result, record)
