@@ -15,7 +15,10 @@
    0.8391 on a 5x7 example ..., got 1.204"), so they are grouped with the
    task's title, numbers, shapes and quoted values masked
    (:func:`failure_cause`): what remains is the check's sentence and its
-   likely cause.
+   likely cause. Each group is shown by its most frequent actual message
+   (:attr:`Cause.text`, readable, numbers included), with how many students
+   got exactly that wording and how many the same with other values; the
+   masked key (:attr:`Cause.key`) is only for grouping.
 4. What the instructor must review: files that could not be graded, and the
    flags (tampering, reference use, stopped kernels, ...) by kind, with every
    student named.
@@ -49,6 +52,20 @@ _SEQUENCE = re.compile(r"([(\[])\s*…(?:\s*,\s*…)*\s*,?\s*([)\]])")
 MASK = "…"
 
 
+def _strip_title_and_book(message: str) -> tuple[str, str]:
+    """A message without its task title (``"Task 3 (calc_loss): "``) and book reference; and the book section."""
+    text = message.strip()
+    book = ""
+    found = _BOOK.search(text)
+    if found:
+        book = found.group("book").strip().rstrip(".")
+        text = text[:found.start()].rstrip()
+    title = _TITLE.match(text)
+    if title:
+        text = text[title.end():]
+    return " ".join(text.split()), book
+
+
 def failure_cause(message: str) -> tuple[str, str]:
     """The cause of a failure message, to group students by: ``(masked sentence, book section)``.
 
@@ -62,15 +79,7 @@ def failure_cause(message: str) -> tuple[str, str]:
     >>> failure_cause("Task 3 (calc_loss): expected 0.8391 on a 5x7 example, got 1.2. Divide by exist.sum().")
     ('expected … on a … example, got …. Divide by exist.sum().', '')
     """
-    text = message.strip()
-    book = ""
-    found = _BOOK.search(text)
-    if found:
-        book = found.group("book").strip().rstrip(".")
-        text = text[:found.start()].rstrip()
-    title = _TITLE.match(text)
-    if title:
-        text = text[title.end():]
+    text, book = _strip_title_and_book(message)
     text = _QUOTED.sub(f"'{MASK}'", text)
     text = _DTYPE.sub(MASK, text)
     text = _DIMENSIONS.sub(MASK, text)
@@ -108,11 +117,36 @@ def _cut(text: str, limit: int = 220) -> str:
 
 @dataclass
 class Cause:
-    """Students who lost a task for the same reason."""
+    """Students who lost a task for the same reason.
 
-    text: str
+    Attributes:
+        key: The masked sentence the students' messages share (:func:`failure_cause`): how they are grouped.
+        book: The book section the messages name.
+        students: The students, in report order.
+        wordings: Each actual message (task title and book reference taken off) -> the students who got it.
+    """
+
+    key: str
     book: str
     students: list[str] = field(default_factory=list)
+    wordings: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The group's most frequent actual message (the first seen among equals): readable, numbers included."""
+        if not self.wordings:
+            return self.key
+        return max(self.wordings.items(), key=lambda item: len(item[1]))[0]
+
+    @property
+    def exact(self) -> int:
+        """How many students got :attr:`text` word for word (the others got it with other values)."""
+        return len(self.wordings.get(self.text, ()))
+
+    def examples(self, count: int) -> list[str]:
+        """Up to ``count`` students, those with the shown wording first."""
+        shown = sorted(self.wordings.get(self.text, ()))
+        return (shown + sorted(s for s in self.students if s not in shown))[:count]
 
 
 @dataclass
@@ -152,8 +186,10 @@ def summarize_tasks(rows: Sequence[TaskScore]) -> list[TaskSummary]:
             continue
         summary.lost += 1
         text, book = failure_cause(row.message) if row.message else ("(no message recorded)", "")
+        wording = _strip_title_and_book(row.message)[0] if row.message else text
         cause = causes.setdefault(key, {}).setdefault(text, Cause(text, book))
         cause.students.append(row.student)
+        cause.wordings.setdefault(wording, []).append(row.student)
         cause.book = cause.book or book
     for key, summary in tasks.items():
         order = list(causes.get(key, {}).values())
@@ -204,7 +240,8 @@ def format_cohort_summary(rows: Sequence[TaskScore], *, examples: int = 3, top: 
                     f"{task.lost + task.earned} ({task.share_lost:.0%}).")
             if task.causes:
                 cause = task.causes[0]
-                line += f" Most often ({len(cause.students)}): {_escape(_cut(cause.text))}"
+                exact = f", {cause.exact} word for word" if cause.exact < len(cause.students) else ""
+                line += f" Most often ({len(cause.students)}{exact}): {_escape(_cut(cause.text))}"
             lines.append(line)
         lines.append("")
     for assignment in assignments:
@@ -242,10 +279,12 @@ def _assignment_section(assignment: str, rows: Sequence[TaskScore], tasks: Seque
     for task in sorted((t for t in tasks if t.lost), key=lambda t: (-t.share_lost, -t.lost)):
         lines += [f"### {assignment}: {_escape(task.name)}: lost by {task.lost} of {task.lost + task.earned}", ""]
         for cause in task.causes:
-            shown = ", ".join(sorted(cause.students)[:examples])
+            shown = ", ".join(cause.examples(examples))
             more = len(cause.students) - examples
             shown += f" and {more} more" if more > 0 else ""
-            lines.append(f"- **{len(cause.students)}×** {_escape(cause.text)} (e.g. {_escape(shown)})")
+            others = len(cause.students) - cause.exact
+            variants = (f"{cause.exact} as written, {others} the same with other values: " if others else "")
+            lines.append(f"- **{len(cause.students)}×** {_escape(cause.text)} ({variants}e.g. {_escape(shown)})")
             if cause.book:
                 lines.append(f"  Book: {_escape(cause.book)}")
         lines.append("")

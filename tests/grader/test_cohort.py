@@ -101,6 +101,25 @@ def test_tasks_count_earned_and_lost_over_graded_files_only(report):
     assert [len(c.students) for c in causes] == [4, 2]  # s04 failed on a float64 probe: same cause
     assert causes[0].students == ["s01", "s02", "s03", "s04"]
     assert ALL_CELLS in causes[0].text and SUM in causes[1].text
+    assert causes[0].key == f"expected … on a … example with … observed ratings (…), got …. {ALL_CELLS}"
+
+
+def test_a_cause_is_shown_by_its_most_frequent_actual_message_not_the_masked_key():
+    """Messages that differ only in numbers are one cause, shown as a student read it (numbers included)."""
+    scaling = ("Task 3 (forward): Wrong output scaling: {what}. Map sigmoid's (0, 1) to [1, 5] with 1 + 4 * "
+               "sigmoid(x). See the book: Deep recommenders: the output layer.")
+    rows = rows_for("a", loss=scaling.format(what="4 * sigmoid(x) lies in (0, 4)"))
+    rows += rows_for("b", loss=scaling.format(what="5 * sigmoid(x) lies in (0, 5)"))
+    rows += rows_for("c", loss=scaling.format(what="5 * sigmoid(x) lies in (0, 5)"))
+    (cause,) = next(t for t in summarize_tasks(rows) if t.task == LOSS).causes
+    assert cause.text == ("Wrong output scaling: 5 * sigmoid(x) lies in (0, 5). Map sigmoid's (0, 1) to [1, 5] "
+                          "with 1 + 4 * sigmoid(x).")
+    assert (len(cause.students), cause.exact, cause.examples(2)) == (3, 2, ["b", "c"])
+    text = format_cohort_summary(rows)
+    assert "…" not in text
+    assert ("- **3×** Wrong output scaling: 5 * sigmoid(x) lies in (0, 5). Map sigmoid's (0, 1) to [1, 5] with "
+            "1 + 4 * sigmoid(x). (2 as written, 1 the same with other values: e.g. b, c, a)") in text
+    assert "Most often (3, 2 word for word): Wrong output scaling: 5 * sigmoid(x) lies in (0, 5)." in text
 
 
 def test_causes_most_frequent_first_whatever_came_first():
@@ -119,7 +138,7 @@ def test_summary_reteach_first_lists_the_most_lost_task_with_its_cause(report):
     section = text.split("## Re-teach first", 1)[1].split("##", 1)[0]
     first = section.strip().splitlines()[0]
     assert first.startswith("1. **mf: Task 3 (calc_loss)**: lost by 6 of 8 (75%).")
-    assert "Most often (4): expected … on a … example" in first
+    assert "Most often (4, 1 word for word): expected 0.8391 on a 5x7 example with 12 observed ratings" in first
 
 
 def test_summary_groups_messages_with_counts_and_examples(report):
@@ -127,12 +146,14 @@ def test_summary_groups_messages_with_counts_and_examples(report):
     loss = text.split("### mf: Task 3 (calc_loss): lost by 6 of 8", 1)[1].split("###", 1)[0]
     groups = [line for line in loss.splitlines() if line.startswith("- **")]
     assert len(groups) == 2
-    assert groups[0].startswith("- **4×** expected … on a … example with … observed ratings (…), got …. "
-                                + ALL_CELLS)
-    assert groups[0].endswith("(e.g. s01, s02 and 2 more)")
-    assert groups[1].startswith("- **2×** expected") and SUM in groups[1] and "(e.g. s05, s06)" in groups[1]
+    # Shown by an actual message (the first seen among equally frequent ones), never the masked key.
+    assert groups[0].startswith("- **4×** expected 0.8391 on a 5x7 example with 12 observed ratings (float32), got "
+                                "0.3357. " + ALL_CELLS)
+    assert groups[0].endswith("(1 as written, 3 the same with other values: e.g. s01, s02 and 2 more)")
+    assert groups[1].startswith("- **2×** expected 0.9 on a 5x7") and SUM in groups[1]
+    assert "(1 as written, 1 the same with other values: e.g. s05, s06)" in groups[1]
     assert "Book: Matrix factorization: the loss over every cell" in loss
-    assert "0.8391" not in text and "5x7" not in text  # per-student numbers are masked
+    assert "…" not in loss
 
 
 def test_summary_counts_students_and_draws_the_totals(report):
@@ -168,7 +189,7 @@ def test_fractional_totals_use_ten_bins():
 def test_message_text_is_escaped_for_markdown():
     rows = [TaskScore("s1", "mf", "mf", "t-test", 0.0, 1.0, "Task 1 (x): expected a tensor, got <class 'list'> | a")]
     text = format_cohort_summary(rows)
-    assert "&lt;class '…'&gt; \\| a" in text
+    assert "&lt;class 'list'&gt; \\| a" in text
 
 
 def test_write_cohort_summary(tmp_path, report):
