@@ -139,6 +139,49 @@ CORRECT = (
             x = F.dropout(F.relu(layer(x)), self.dropout_rate, self.training)
         return low + (high - low) * torch.sigmoid(self.out(x))
 """)),
+    Case("deep-ok-all-functional-dropout", "deep",
+         "no Dropout module: both dropouts applied in forward as F.dropout(x, p, training=self.training), their "
+         "rates kept as attributes (a style the task's text allows)",
+         code=net("""
+        self.sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+        self.emb_p = embedding_dropout
+        self.p = dropout_rate
+        self.u = nn.Embedding(n_users, n_factors)
+        self.m = nn.Embedding(n_movies, n_factors)
+        self.linears = nn.ModuleList()
+        for n_in, n_out in zip([2 * n_factors] + self.sizes[:-1], self.sizes):
+            self.linears.append(nn.Linear(n_in, n_out))
+        self.out = nn.Linear(self.sizes[-1], 1)
+""", """
+        low, high = (1.0, 5.0) if minmax is None else (float(minmax[0]), float(minmax[1]))
+        x = torch.cat([self.u(users), self.m(movies)], dim=1)
+        x = F.dropout(x, self.emb_p, training=self.training)
+        p = self.p
+        for layer in self.linears:
+            x = F.dropout(F.relu(layer(x)), p=p, training=self.training)
+        return low + (high - low) * torch.sigmoid(self.out(x))
+""")),
+    Case("deep-ok-functional-hidden-dropout-only", "deep",
+         "the embedding dropout a module, each hidden layer's dropout F.dropout(h, p=self.p, training=self.training) "
+         "(as a fresh user's trial did)",
+         code=net("""
+        sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+        self.u_emb = nn.Embedding(n_users, n_factors)
+        self.m_emb = nn.Embedding(n_movies, n_factors)
+        self.p = dropout_rate
+        self.embedding_drop = nn.Dropout(p=embedding_dropout)
+        self.linears = nn.ModuleList()
+        widths = [2 * n_factors] + sizes
+        for a, b in zip(widths[:-1], widths[1:]):
+            self.linears.append(nn.Linear(a, b))
+        self.out = nn.Linear(widths[-1], 1)
+""", """
+        lo, hi = (1, 5) if minmax is None else (float(minmax[0]), float(minmax[1]))
+        h = self.embedding_drop(torch.cat((self.u_emb(users), self.m_emb(movies)), 1))
+        for layer in self.linears:
+            h = F.dropout(F.relu(layer(h)), p=self.p, training=self.training)
+        return torch.sigmoid(self.out(h)) * (hi - lo) + lo
+""")),
     Case("deep-ok-hstack", "deep", "torch.hstack to concatenate, x.sigmoid(), scaling written as s * (high - low) + low",
          edits=(edit(CAT, "        x = torch.hstack((self.users(users), self.movies(movies)))\n"),
                 edit(HEAD, "        x = self.fc(x).sigmoid()\n"),
@@ -384,6 +427,33 @@ MISTAKES = (
             x = F.relu(linear(x))
 """ + HEAD + SCALE),
          expected={T2: 0}, message="each hidden layer's dropout (p=1 here) must act after that layer's ReLU"),
+    Case("deep-functional-hidden-dropout-once", "deep", "the hidden dropout applied functionally once, after the "
+                                                     "whole hidden stack (the task asks for one per hidden layer)",
+         code=net("""
+        sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+        self.users = nn.Embedding(n_users, n_factors)
+        self.movies = nn.Embedding(n_movies, n_factors)
+        self.drop = nn.Dropout(embedding_dropout)
+        self.p = dropout_rate
+        layers, n_in = [], 2 * n_factors
+        for n_out in sizes:
+            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+            n_in = n_out
+        self.hidden = nn.Sequential(*layers)
+        self.fc = nn.Linear(n_in, 1)
+""", RANGE + CAT + DROP + HIDDEN + "        x = F.dropout(x, self.p, training=self.training)\n" + HEAD + SCALE),
+         expected={T1: 0}, message="hidden layer(s) need"),
+    Case("deep-functional-dropout-wrong-rate", "deep", "no Dropout module; the embedding dropout applied "
+                                                       "functionally with dropout_rate (copy-paste)",
+         edits=(edit("        self.drop = nn.Dropout(embedding_dropout)\n",
+                     "        self.rate = dropout_rate\n"),
+                edit(DROP, "        x = F.dropout(x, self.rate, training=self.training)\n")),
+         expected={T1: 0}, message="Add the embedding dropout"),
+    Case("deep-functional-dropout-hard-coded", "deep", "no Dropout module; the embedding dropout applied "
+                                                       "functionally with a hard-coded p=0.02",
+         edits=(edit("        self.drop = nn.Dropout(embedding_dropout)\n", ""),
+                edit(DROP, "        x = F.dropout(x, 0.02, training=self.training)\n")),
+         expected={T1: 0}, message="Add the embedding dropout"),
     Case("deep-detached-output", "deep", "the output detached (.detach()) in forward",
          edits=(edit(SCALE, "        return (low + (high - low) * x).detach()"),),
          expected={T2: 0}, message="forward detaches it"),

@@ -8,7 +8,11 @@ Linear layers ``2 n_factors -> hidden... -> 1`` and no other layer with
 parameters, the parameter count of
 :func:`recsys_ref.nn.count_parameters_formula`, one ``Dropout(embedding_dropout)``
 and one ``Dropout(dropout_rate)`` per hidden layer (when the rate is above 0),
-every layer registered. Attribute names and containers are free.
+every layer registered. Attribute names and containers are free, and a
+dropout may instead be applied in ``forward`` as ``F.dropout(x, p,
+training=self.training)`` with ``p`` an ``__init__`` argument kept on ``self``
+(read from the code by :func:`functional_dropouts`: per hidden layer when
+called in a loop); ``forward``'s check (Task 2) then tests where it acts.
 
 Task 2 (``forward``) is graded on the outputs recorded by
 :func:`recsys_ref.grading.record_recommender_net_forward`, compared with the
@@ -89,9 +93,97 @@ def _sizes(generator: torch.Generator) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- Task 1
 
+#: The calls that apply dropout functionally (``torch.dropout(x, p, train)`` too).
+FUNCTIONAL_DROPOUT = ("F.dropout", "nn.functional.dropout", "torch.nn.functional.dropout", "functional.dropout",
+                      "torch.dropout")
+#: The arguments of ``__init__`` that are dropout rates.
+RATE_ARGUMENTS = ("embedding_dropout", "dropout_rate")
+
+
+def _class_methods(tree: ast.AST) -> tuple[ast.FunctionDef | None, ast.FunctionDef | None]:
+    """``__init__`` and ``forward`` of the class that defines ``forward`` (RecommenderNet first)."""
+    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    classes.sort(key=lambda cls: cls.name != "RecommenderNet")
+    for cls in classes:
+        methods = {node.name: node for node in cls.body if isinstance(node, ast.FunctionDef)}
+        if "forward" in methods:
+            return methods.get("__init__"), methods["forward"]
+    return None, None
+
+
+def _rate_attributes(init: ast.FunctionDef | None) -> dict[str, str]:
+    """``self`` attribute -> the rate argument ``__init__`` stores in it (``self.p = dropout_rate``)."""
+    if init is None:
+        return {}
+    stored: dict[str, str] = {}
+    for node in ast.walk(init):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) and node.value is not None else []
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "float" \
+                and len(value.args) == 1:
+            value = value.args[0]
+        for target in targets:
+            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
+                if isinstance(value, ast.Name) and value.id in RATE_ARGUMENTS:
+                    stored[target.attr] = value.id
+                else:
+                    stored.pop(target.attr, None)
+    return stored
+
+
+def functional_dropouts(source: str) -> list[dict[str, Any]]:
+    """The dropouts ``forward`` applies as ``F.dropout(x, p, training=self.training)``, read from its code.
+
+    Only a rate ``__init__`` received and kept on ``self`` counts (``self.p = dropout_rate``, then
+    ``F.dropout(x, self.p, ...)`` or ``p = self.p; F.dropout(x, p=p, ...)``): a hard-coded rate is not the
+    argument. Returns ``{"rate": "embedding_dropout" | "dropout_rate", "per_layer": called in a loop}`` for
+    each call.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    init, forward = _class_methods(tree)
+    if forward is None:
+        return []
+    stored = _rate_attributes(init)
+    local: dict[str, str] = {}
+    for node in ast.walk(forward):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"
+                    and value.attr in stored):
+                local[node.targets[0].id] = stored[value.attr]
+
+    def rate(expr: ast.AST | None) -> str | None:
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            return stored.get(expr.attr)
+        if isinstance(expr, ast.Name):
+            return local.get(expr.id)
+        return None
+
+    found = []
+
+    def visit(node: ast.AST, in_loop: bool) -> None:
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in FUNCTIONAL_DROPOUT:
+            given = next((k.value for k in node.keywords if k.arg == "p"), node.args[1] if len(node.args) > 1 else None)
+            name = rate(given)
+            if name:
+                found.append({"rate": name, "per_layer": in_loop})
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_loop or isinstance(node, (ast.For, ast.While, ast.comprehension)))
+
+    for statement in forward.body:
+        visit(statement, False)
+    return found
+
 
 def init_probe(generator: torch.Generator, sources: Mapping[str, str] | None = None) -> dict[str, Bundle]:
-    """Configurations: ``hidden`` as an int and as lists, with and without hidden dropout, and the defaults."""
+    """Configurations: ``hidden`` as an int and as lists, with and without hidden dropout, and the defaults.
+
+    The probe also carries the dropouts ``forward`` applies functionally (:func:`functional_dropouts`).
+    """
     def pick(low: int, high: int) -> int:
         return int(torch.randint(low, high, (1,), generator=generator))
 
@@ -102,7 +194,8 @@ def init_probe(generator: torch.Generator, sources: Mapping[str, str] | None = N
         NetConfig(*_sizes(generator), pick(4, 7), 0.25, (pick(9, 14),), 0.0),
         NetConfig(*_sizes(generator)),  # the original notebook's defaults: n_factors=50, hidden=10
     ]
-    bundle = Bundle({"configs": [c.to_probe(seed=i) for i, c in enumerate(configs)]})
+    bundle = Bundle({"configs": [c.to_probe(seed=i) for i, c in enumerate(configs)],
+                     "functional_dropouts": functional_dropouts((sources or {}).get("recommender-net", ""))})
     return {records.INIT: bundle}
 
 
@@ -134,8 +227,13 @@ def _linear_chain(linears: list[dict[str, Any]], dims: list[int]) -> list[dict[s
     return chain
 
 
-def check_structure(facts: Mapping[str, Any], config: NetConfig) -> None:
-    """Raise :class:`Failure` unless the recorded modules are those Task 1 specifies for ``config``."""
+def check_structure(facts: Mapping[str, Any], config: NetConfig,
+                    functional: list[Mapping[str, Any]] | None = None) -> None:
+    """Raise :class:`Failure` unless the recorded modules are those Task 1 specifies for ``config``.
+
+    ``functional``: the dropouts ``forward`` applies with ``F.dropout`` (:func:`functional_dropouts`); a rate's
+    dropouts may be modules, functional calls, or both together.
+    """
     args = config.resolved()
     k, sizes = args["n_factors"], hidden_sizes(args["hidden"])
     call = config.call_text()
@@ -213,14 +311,33 @@ def check_structure(facts: Mapping[str, Any], config: NetConfig) -> None:
         wanted_p[round(args["embedding_dropout"], 6)] += 1
     if args["dropout_rate"] is not None and args["dropout_rate"] > 0:
         wanted_p[round(args["dropout_rate"], 6)] += len(sizes)
-    if actual != wanted_p:
+    applied: Counter = Counter()  # applied with F.dropout in forward
+    embedding_calls = 0
+    for use in functional or ():
+        p = args.get(use["rate"])
+        if p is None or p <= 0:
+            continue
+        if use["rate"] == "embedding_dropout":
+            embedding_calls += 1
+            applied[round(p, 6)] += 1 if embedding_calls == 1 else 0  # one embedding dropout, however many calls
+        else:
+            applied[round(p, 6)] += len(sizes) if use["per_layer"] else 1
+
+    def ok(p: float) -> bool:
+        return wanted_p[p] in (actual[p], applied[p], actual[p] + applied[p])
+
+    if not all(ok(p) for p in set(wanted_p) | set(actual) | set(applied)):
         e, r = args["embedding_dropout"], args["dropout_rate"]
-        listed = ", ".join(_describe(m) for m in dropouts) or "none"
-        if e > 0 and actual[round(e, 6)] == 0:
-            cause = f"Add the embedding dropout, nn.Dropout(embedding_dropout), with p={e}."
-        elif r and actual[round(r, 6)] != len(sizes):
+        listed = ", ".join([_describe(m) for m in dropouts]
+                           + [f"{n} x F.dropout(p={p:g}) in forward" for p, n in applied.items() if n]) or "none"
+        if e > 0 and not ok(round(e, 6)) and actual[round(e, 6)] + applied[round(e, 6)] == 0:
+            cause = (f"Add the embedding dropout, nn.Dropout(embedding_dropout), with p={e} (or apply "
+                     "F.dropout(x, self.<rate>, training=self.training) in forward, with self.<rate> = "
+                     "embedding_dropout).")
+        elif r and not ok(round(r, 6)):
             cause = (f"Each hidden layer is Linear, ReLU, then nn.Dropout(dropout_rate): {len(sizes)} hidden layer(s) "
-                     f"need {len(sizes)} Dropout(p={r}).")
+                     f"need {len(sizes)} Dropout(p={r}) (modules, or F.dropout(x, self.<rate>, "
+                     "training=self.training) after each hidden layer in forward's loop).")
         else:
             cause = "Use p=embedding_dropout after the embeddings and p=dropout_rate after each hidden layer."
         expected_text = ", ".join(f"{n} x Dropout(p={p})" for p, n in wanted_p.items()) or "no active dropout"
@@ -236,8 +353,9 @@ def check_init(context: Context) -> None:
     configs = context.probes[records.INIT].meta["configs"]
     if len(record.meta["configs"]) != len(configs):
         fail("the grader's test of __init__ did not finish (the kernel stopped during it).")
+    functional = context.probes[records.INIT].meta.get("functional_dropouts", [])
     for probe_config, facts in zip(configs, record.meta["configs"]):
-        check_structure(facts, NetConfig.from_probe(probe_config))
+        check_structure(facts, NetConfig.from_probe(probe_config), functional)
 
 
 # --------------------------------------------------------------------------- Task 2: the probe
@@ -307,7 +425,7 @@ RANGES = (None, [1, 5], [0, 10])
 def forward_probe(generator: torch.Generator, sources: Mapping[str, str] | None = None) -> dict[str, Bundle]:
     """Configurations with list ``hidden`` (an int is Task 1's business), random inputs, fallback modules."""
     names = fallback_names((sources or {}).get("recommender-net", ""))
-    bundle = Bundle({"configs": []})
+    bundle = Bundle({"configs": [], "functional_dropouts": functional_dropouts((sources or {}).get("recommender-net", ""))})
     for i, (hidden, e, p) in enumerate((h, e, p) for h, e, p, _ in FORWARD_SHAPES):
         n_users, n_movies = _sizes(generator)
         config = NetConfig(n_users, n_movies, int(torch.randint(3, 7, (1,), generator=generator)), e, hidden, p)
@@ -588,7 +706,8 @@ def check_forward(context: Context) -> None:
     for probe_config, facts in zip(probe.meta["configs"], record.meta["configs"]):
         config = NetConfig.from_probe(probe_config)
         try:
-            structure_ok = facts.get("build") == "student" and facts.get("is_module") and _structure_ok(facts, config)
+            structure_ok = facts.get("build") == "student" and facts.get("is_module") and _structure_ok(
+                facts, config, probe.meta.get("functional_dropouts", []))
         except Failure:
             structure_ok = False
         try:
@@ -604,7 +723,7 @@ def check_forward(context: Context) -> None:
                              "checked on layers of the specified shapes, under the names your forward uses.")
 
 
-def _structure_ok(facts: Mapping[str, Any], config: NetConfig) -> bool:
+def _structure_ok(facts: Mapping[str, Any], config: NetConfig, functional: list[Mapping[str, Any]]) -> bool:
     with_parameters = dict(facts)
     with_parameters.setdefault("n_parameters", count_parameters_formula(
         config.n_users, config.n_movies, config.resolved()["n_factors"], config.resolved()["hidden"]))
@@ -613,7 +732,7 @@ def _structure_ok(facts: Mapping[str, Any], config: NetConfig) -> bool:
         m["num_embeddings"] * m["embedding_dim"] if m["kind"] == "Embedding"
         else m["in_features"] * m["out_features"] + (m["out_features"] if m.get("bias") else 0) if m["kind"] == "Linear"
         else m.get("n_parameters", 0) for m in modules)
-    check_structure(with_parameters, config)
+    check_structure(with_parameters, config, functional)
     return True
 
 
