@@ -154,6 +154,9 @@ PLATFORM_TITLES = {"canvas": "Canvas", "blackboard": "Blackboard", "moodle": "Mo
                    "unknown": "unknown"}
 #: Statuses that need no reading by the instructor (a collected entry with flags still does).
 QUIET_STATUSES = ("collected", "superseded", "receipt", "ignored", "unpacked")
+#: Statuses of a student's file that is not collected but still makes the student's grade (0, with the reason):
+#: :func:`collect_archive` gives such a file an assignment where the zip tells one.
+UNCOLLECTED_UPLOADS = ("not-a-notebook", "unreadable", "too-large")
 
 # --------------------------------------------------------------------------- file names
 
@@ -656,6 +659,9 @@ def collect_archive(course: Course, archive: str | Path, assignments: Sequence[s
     for f in files:
         if f.status is None and f.naming is not None and f.assignment is None:
             _fall_back(f, releases, default, default_why, scope)
+    for f in files:
+        if f.status in UNCOLLECTED_UPLOADS and f.student and f.naming is not None and f.assignment is None:
+            _place_uncollected(f, releases, scope, match_name, default, default_why)
     _choose(files, course)
     if roster:
         write_roster(_updated_roster(known, accounts, files), roster)
@@ -847,6 +853,25 @@ def _fall_back(f: _File, releases: Sequence[_Release], default: str | None, why:
     f.assignment, f.notebook, f.how = default, names[0], "guess"
     f.flags.append("guessed-assignment")
     f.notes.append(f"{what}: collected as {default}, {why}")
+
+
+def _place_uncollected(f: _File, releases: Sequence[_Release], scope: Sequence[str], match_name,
+                       default: str | None, why: str) -> None:
+    """The assignment a student's uncollected file (not a notebook, damaged in the zip, too large) was handed in
+    for, so that the student gets a grade (0, with the reason) there: its folder, its name, or the zip's only
+    assignment. Left None when the zip does not tell (the grader then counts it for every assignment graded)."""
+    n = f.naming
+    level, by_name, _copies, _kind = match_name(n.uploaded)
+    if n.folder_assignment in scope:
+        f.assignment, how = n.folder_assignment, "by its folder"
+    elif by_name is not None and level in ("exact", "copy") and by_name.assignment in scope:
+        f.assignment, how = by_name.assignment, f"by its name {PurePosixPath(n.uploaded).name!r}"
+    elif default is not None:
+        f.assignment, how = default, why
+    else:
+        return
+    f.reason = _sentences([f.reason, f"counted for {f.assignment}, {how}: the grader scores the student 0 there "
+                                     "with this reason, so that the student is not lost"])
 
 
 def _rank(f: _File) -> tuple:

@@ -2,7 +2,10 @@
 
 1. **Intake** (with ``ZIP=``): a learning platform's zip goes into
    ``submitted/<student>/<assignment>/`` (:mod:`grader.intake`); every file is
-   collected or reported.
+   collected or reported, and a student none of whose files could be collected
+   (a PDF, a damaged copy in the zip, another assignment's notebook) still gets
+   a row in every output: 0, with the files and what to do
+   (:func:`unusable_uploads`).
 2. **Releases**: each assignment is generated from ``solutions/`` in a
    temporary course (:func:`grader.course.release_template`); grading stops
    when that differs from the committed ``exercises/`` (students must be
@@ -31,6 +34,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TextIO
 
 from grader import gradebook as gb
@@ -41,7 +45,7 @@ from grader.cohort import write_cohort_summary
 from grader.export import write_exports
 from grader.feedback import not_graded_page
 from grader.inspection import Flag, reference_use
-from grader.intake import collect_archive, find_notebook, format_intake, write_intake_report
+from grader.intake import IntakeEntry, collect_archive, find_notebook, format_intake, write_intake_report
 from grader.releases import known_sources, solutions_changed
 from grader.report import FLAG_SEPARATOR, TaskScore, format_summary, write_report
 from grader.sandbox import SandboxUnavailable, check_bwrap
@@ -91,7 +95,63 @@ def _say(out: TextIO, text: str = "") -> None:
 ROSTER = "roster.csv"
 #: Intake statuses of a student's upload that could not become a notebook to grade: the student still gets a
 #: grade (0, with the reason), never silence.
-UNUSABLE_UPLOADS = ("not-a-notebook", "other-assignment", "unreadable", "too-large")
+UNUSABLE_UPLOADS = ("not-a-notebook", "other-assignment", "not-an-assignment", "unreadable", "too-large")
+#: What the instructor can do about each (``{a}``: the assignment, ``{s}``: the student).
+UNUSABLE_ADVICE = {
+    "not-a-notebook": "ask the student to hand in the notebook of {a}, then import the new download (or put the "
+                      "notebook in submitted/{s}/{a}/) and grade again",
+    "other-assignment": "if the student meant it for {a}, put it in submitted/{s}/{a}/ under the released name and "
+                        "grade again, else ask the student for the notebook of {a}",
+    "not-an-assignment": "import the zip again with --assignment {a} (ASSIGNMENT={a}), or put the notebook in "
+                         "submitted/{s}/{a}/, and grade again",
+    "unreadable": "download the zip from the platform again and grade again",
+    "too-large": "ask the student to clear the notebook's outputs and hand it in again (or put a smaller copy in "
+                 "submitted/{s}/{a}/) and grade again",
+}
+
+
+def unusable_uploads(entries: Sequence[IntakeEntry], assignments: Sequence[str]) -> dict[tuple[str, str], str]:
+    """``(student, assignment) -> reason`` for each student whose uploads to the intake could not be collected.
+
+    An upload counts for its assignment when the intake told it (and that assignment is graded now). An upload
+    that names no graded assignment (a text file in a zip of several assignments, another assignment's
+    notebook) counts for every assignment in ``assignments``, unless the student has a file collected for
+    one of them: nobody the intake saw disappears from the grades. A file beside a collected notebook of the
+    same assignment costs nothing. The reason names every such file, what
+    the intake said of it, and what to do.
+    """
+    graded = list(assignments)
+    collected = {(e.student, e.assignment) for e in entries if e.student and e.status in ("collected", "superseded")
+                 and e.assignment in graded}
+    placed = {student for student, _ in collected}
+    found: dict[tuple[str, str], list[IntakeEntry]] = {}
+    spread: set[tuple[str, str]] = set()
+    for e in entries:
+        if not e.student or e.status not in UNUSABLE_UPLOADS:
+            continue
+        if e.assignment in graded and e.status != "other-assignment":
+            if (e.student, e.assignment) in collected:
+                continue  # a file beside the student's notebook (a readme, a PDF of it)
+            targets = [e.assignment]
+        elif e.student in placed:
+            continue
+        else:
+            targets = graded
+            spread.update((e.student, a) for a in graded)
+        for assignment in targets:
+            found.setdefault((e.student, assignment), []).append(e)
+    reasons = {}
+    for (student, assignment), uploads in found.items():
+        said = [e.reason.split(". ", 1)[0].rstrip(".") for e in uploads]  # the intake's first sentence: what it is
+        what = " and ".join(f"{e.member} ({text[:1].lower()}{text[1:]})" for e, text in zip(uploads, said))
+        parts = [f"nothing could be graded: the student's upload{'s' if len(uploads) > 1 else ''} {what}"]
+        if (student, assignment) in spread and len(graded) > 1:
+            parts.append(f"The upload names none of the assignments graded ({', '.join(graded)}), so it counts "
+                         "for each")
+        advice = dict.fromkeys(UNUSABLE_ADVICE[e.status].format(a=assignment, s=student) for e in uploads)
+        parts += [a[0].upper() + a[1:] for a in advice]
+        reasons[(student, assignment)] = ". ".join(parts).replace("; ", ", ") + "."
+    return reasons
 
 
 def inspect_submissions(course: Course, assignment: str, releases: dict[str, object]) -> list[Submission]:
@@ -175,20 +235,20 @@ def grade_course(course_dir: Path, options: Options, out: TextIO = sys.stdout) -
     course.staging.mkdir(exist_ok=True)
     attention: list[str] = []
     marked_late: set[tuple[str, str]] = set()
-    unusable: dict[tuple[str, str], str] = {}  # (student, assignment) -> why their upload could not be collected
+    entries: list[IntakeEntry] = []
     if options.zip_path is not None:
         entries = collect_archive(course, options.zip_path, options.assignments, roster=course.root / ROSTER)
         write_intake_report(entries, course.staging / "intake.csv")
         _say(out, format_intake(entries).rstrip())
         marked_late = {(e.student, e.assignment) for e in entries if e.late and e.student and e.assignment}
         attention += [f"{options.zip_path.name}: {e.member}: {e.status}: {e.reason}" for e in entries if e.needs_attention]
-        for e in entries:
-            if e.student and e.assignment and e.status in UNUSABLE_UPLOADS:
-                unusable.setdefault((e.student, e.assignment), f"the upload {e.member} could not be graded: {e.reason}")
         if options.collect_only:
             return 0
     candidates = options.assignments or course.assignments()
-    to_grade = [a for a in candidates if any(course.submitted.glob(f"*/{a}")) or any(a == b for _, b in unusable)]
+    told = {e.assignment for e in entries if e.student and e.status in UNUSABLE_UPLOADS}
+    to_grade = [a for a in candidates if any(course.submitted.glob(f"*/{a}")) or a in told]
+    # (student, assignment) -> why their uploads could not be collected: they are graded 0 with it
+    unusable = unusable_uploads(entries, to_grade)
     if not to_grade:
         raise GradingStopped("No submissions: put them in submitted/<student>/<assignment>/<notebook>.ipynb, or pass "
                              "ZIP=<file> (a learning platform's download).")

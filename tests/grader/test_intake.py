@@ -650,3 +650,57 @@ def test_real_blackboard_zip_with_attempts(course):
     with zipfile.ZipFile(archive) as handle:
         latest = handle.read("Homework1_studenta_attempt_2025-03-02-21-30-00_deep.ipynb")
     assert stored(course, "studenta", "deep") == latest
+
+
+# --------------------------------------------------------------------------- students without a notebook
+
+
+def test_a_student_without_a_collectable_file_gets_a_row_of_0_with_the_files_and_what_to_do(course, tmp_path):
+    """No student the intake saw disappears: a text file alone (greenkim_55555_11111_notes.txt of 2026-11-30),
+    another assignment's notebook, or an upload that names no assignment in a zip of several, is graded 0 with
+    its file named and what to do, in the report's rows and the cohort summary's counts."""
+    from grader.cohort import format_cohort_summary
+    from grader.pipeline import Submission, _rows, unusable_uploads
+
+    files = {"smithjane_1001_5001_mf.ipynb": answered("mf", "jane"),
+             "greenkim_55555_11111_notes.txt": b"my notes",
+             "leeann_1003_5003_mf.ipynb": answered("mf", "ann"),
+             "leeann_1003_5004_readme.txt": b"see the notebook"}
+    archive = make_zip(tmp_path / "canvas.zip", files)
+    entries = collect_archive(course, archive, roster=tmp_path / "roster.csv")
+    assert_complete(entries, archive, course)
+    notes = by_member(entries)["greenkim_55555_11111_notes.txt"]
+    assert (notes.status, notes.student, notes.assignment) == ("not-a-notebook", "greenkim", "mf")
+    unusable = unusable_uploads(entries, ["mf"])
+    assert list(unusable) == [("greenkim", "mf")]  # leeann's readme beside her notebook costs nothing
+    reason = unusable[("greenkim", "mf")]
+    assert "greenkim_55555_11111_notes.txt" in reason and "not a notebook" in reason
+    assert "ask the student to hand in the notebook of mf" in reason.lower() and "; " not in reason
+    rows = _rows(course, Submission("greenkim", "mf", rejected=reason), {"mf.ipynb": release("mf")})
+    assert rows and all(r.score == 0 and r.status == "not graded" and "notes.txt" in r.message for r in rows)
+    assert sum(r.max_score for r in rows) == 10
+    summary = format_cohort_summary(rows)
+    assert "1 student(s): 0 graded, 1 could not be graded" in summary and "greenkim" in summary
+
+    # A zip of two assignments: a text file names neither, so it counts for each graded (the student has nothing
+    # else); a student with a notebook of one of them loses nothing for a stray file.
+    other = Course(tmp_path / "other")
+    shutil.copytree(course.exercises, other.exercises)
+    mixed = make_zip(tmp_path / "mixed.zip", {"greenkim_55555_11111_notes.txt": b"notes",
+                                              "ann_1_2_mf.ipynb": answered("mf", "a"),
+                                              "ann_1_3_notes.txt": b"notes",
+                                              "bo_3_4_deep.ipynb": answered("deep", "b")})
+    entries = collect_archive(other, mixed)
+    assert by_member(entries)["greenkim_55555_11111_notes.txt"].assignment is None
+    unusable = unusable_uploads(entries, ["deep", "mf"])
+    assert sorted(unusable) == [("greenkim", "deep"), ("greenkim", "mf")]
+    assert "names none of the assignments graded (deep, mf)" in unusable[("greenkim", "mf")]
+
+    # Imported for mf only, a student who handed in deep's notebook alone is graded 0 in mf, with what to do.
+    only_mf = Course(tmp_path / "only-mf")
+    shutil.copytree(course.exercises, only_mf.exercises)
+    entries = collect_archive(only_mf, make_zip(tmp_path / "mf.zip", {"bo_3_4_deep.ipynb": answered("deep", "b"),
+                                                                      "ann_1_2_mf.ipynb": answered("mf", "a")}),
+                              ["mf"])
+    assert list(unusable_uploads(entries, ["mf"])) == [("bo", "mf")]
+    assert "If the student meant it for mf, put it in submitted/bo/mf/" in unusable_uploads(entries, ["mf"])[("bo", "mf")]
