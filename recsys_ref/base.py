@@ -12,10 +12,17 @@ Id conventions (stated here once; every module follows them)
   matrix belongs to ``id``. So column ``j`` of :meth:`RatingPredictor.score_items`
   is item ``j + 1``, and ``model.bi[i - 1]`` is the bias of item ``i``.
 * **Known and unknown ids.** After :meth:`RatingPredictor.fit`, an id is
-  *known* when it has at least one training rating. Every other integer is
-  *unknown*: an id inside ``1..max id`` without ratings, an id above the
-  largest training id, and ``0`` or a negative number. Each model documents
-  what it predicts for unknown ids (its *fallback*); none of them fails on one.
+  *known* when it has at least one training rating. Every other id ``>= 1``
+  is *unknown*: an id inside ``1..max id`` without ratings, or an id above the
+  largest training id. Each model documents what it predicts for unknown ids
+  (its *fallback*); none of them fails on one.
+* **Ids below 1 are errors.** ``0`` or a negative number is never a MovieLens
+  id (it is usually a 0-based index passed by mistake), so
+  :func:`as_id_array`, :meth:`RatingPredictor.predict` and
+  :meth:`RatingPredictor.score_items` raise :class:`ValueError` on one,
+  naming its position and value, instead of returning a fallback. (The
+  implicit-feedback recommenders of :mod:`recsys_ref.implicit` still score
+  such a user with their popularity fallback.)
 
 The contract
 ------------
@@ -81,15 +88,46 @@ class NotFittedError(RuntimeError):
 
 
 def as_id_array(ids: ArrayLike, name: str) -> np.ndarray:
-    """Ids as a 1-D ``int64`` array.
+    """Raw (1-based) ids as a 1-D ``int64`` array.
 
     Integer arrays pass as they are; floats are accepted when they are whole
-    numbers (``3.0``), as pandas makes them after a merge. Whether an id is
-    known is not checked here: unknown ids are the models' business.
+    numbers (``3.0``), as pandas makes them after a merge. Ids start at 1
+    (MovieLens numbers users and films from 1), so an id ``< 1`` is refused:
+    it is usually a 0-based index (``id - 1``) passed by mistake. Whether an
+    id is known is not checked here: unknown ids ``>= 1`` are the models'
+    business (their documented fallback).
 
     Args:
         ids: A scalar, list, array or pandas Series of ids.
         name: What the ids are, for the error message (``"user_ids"``).
+
+    Returns:
+        ``int64`` array of shape ``(n,)``, every entry ``>= 1``.
+
+    Raises:
+        TypeError: ``ids`` is a DataFrame (pass one of its columns).
+        ValueError: An id is not a whole number (a fraction, NaN, text, a
+            bool), or is ``< 1``; the message names the first such entry's
+            position and value.
+    """
+    if isinstance(ids, pd.DataFrame):
+        raise TypeError(
+            f"{name} must be one array (or Series, list) of ids, got a DataFrame; pass one "
+            f"column, e.g. frame['user_id']."
+        )
+    array = _whole_number_array(ids, name)
+    if (array < 1).any():
+        position = int(np.argmax(array < 1))
+        raise ValueError(
+            f"{name}: entry {position} is {int(array[position])}, but ids are 1-based "
+            "(MovieLens numbers users and films from 1; see recsys_ref.base): pass raw ids, "
+            "not 0-based indices (index + 1 is the id)."
+        )
+    return array
+
+
+def _whole_number_array(ids: ArrayLike, name: str) -> np.ndarray:
+    """Ids as a 1-D ``int64`` array, any sign (``as_id_array`` without the ``>= 1`` check).
 
     Raises:
         ValueError: An id is not a whole number (a fraction, NaN, text, a bool).
@@ -147,7 +185,7 @@ def rating_arrays(ratings: pd.DataFrame, *, who: str) -> tuple[np.ndarray, np.nd
     arrays = []
     for column in ("user_id", "item_id"):
         try:
-            ids = as_id_array(ratings[column], column)
+            ids = _whole_number_array(ratings[column], column)
         except ValueError:
             values = pd.to_numeric(ratings[column], errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan
@@ -257,20 +295,43 @@ class RatingPredictor(abc.ABC):
         self._fitted = True
         return self
 
-    def predict(self, user_ids: ArrayLike, item_ids: ArrayLike) -> np.ndarray:
+    def predict(self, user_ids: ArrayLike, item_ids: ArrayLike | None = None) -> np.ndarray:
         """Predicted ratings for pairs of raw ids, clipped to ``rating_range``.
+
+        Pair ``k`` is ``(user_ids[k], item_ids[k])``. For the rows of a
+        ratings frame call ``predict(frame["user_id"], frame["item_id"])`` or
+        :func:`predict_frame` ``(model, frame)``; a frame itself is refused.
 
         Args:
             user_ids, item_ids: Equal-length arrays (or Series, lists) of raw
-                ids; unknown ids get the model's documented fallback.
+                1-based ids. Unknown ids ``>= 1`` get the model's documented
+                fallback; an id ``< 1`` is an error. ``item_ids`` is required
+                (its default ``None`` only lets a missing argument get a
+                message that says what to pass).
 
         Returns:
-            A ``float64`` array, one rating per pair.
+            A ``float64`` array of shape ``(len(user_ids),)``, one rating per pair.
 
         Raises:
             NotFittedError: Called before :meth:`fit`.
-            ValueError: The two arrays differ in length, or an id is not a whole number.
+            TypeError: ``user_ids`` is a DataFrame (use :func:`predict_frame`),
+                or ``item_ids`` is missing.
+            ValueError: The two arrays differ in length, or an id is not a
+                whole number or is ``< 1`` (ids are 1-based); the message names
+                the first bad position and value.
         """
+        who = f"{type(self).__name__}.predict"
+        if isinstance(user_ids, pd.DataFrame) or isinstance(item_ids, pd.DataFrame):
+            raise TypeError(
+                f"{who} takes two arrays of ids, predict(user_ids, item_ids), not a DataFrame: "
+                "call model.predict(frame['user_id'], frame['item_id']) "
+                "or recsys_ref.base.predict_frame(model, frame)."
+            )
+        if item_ids is None:
+            raise TypeError(
+                f"{who} needs item_ids too: predict(user_ids, item_ids), one item id per user id "
+                "(or recsys_ref.base.predict_frame(model, frame) for a ratings frame)."
+            )
         self._check_fitted("predict")
         users = as_id_array(user_ids, "user_ids")
         items = as_id_array(item_ids, "item_ids")
@@ -293,7 +354,8 @@ class RatingPredictor(abc.ABC):
         ``len(user_ids) * n_items`` floats: pass users in batches.
 
         Args:
-            user_ids: Raw user ids (unknown ones get the fallback scores).
+            user_ids: Raw 1-based user ids (unknown ones ``>= 1`` get the
+                fallback scores; an id ``< 1`` is an error).
             n_items: Number of columns; default the largest training item id.
                 Items beyond the training ids score as unknown items.
 
@@ -302,7 +364,9 @@ class RatingPredictor(abc.ABC):
 
         Raises:
             NotFittedError: Called before :meth:`fit`.
-            ValueError: ``n_items`` is not a whole number ``>= 1``, or a user id is not a whole number.
+            TypeError: ``user_ids`` is a DataFrame (pass its ``user_id`` column).
+            ValueError: ``n_items`` is not a whole number ``>= 1``, or a user
+                id is not a whole number or is ``< 1`` (ids are 1-based).
         """
         self._check_fitted("score_items")
         if n_items is None:

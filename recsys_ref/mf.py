@@ -320,7 +320,7 @@ class DenseMF(RatingPredictor):
     The defaults are :data:`DENSE_MF_TUNED` (:math:`\\lambda = 5`, chosen on a
     validation part). Fallback: an id inside the matrix (``shape``) is
     estimated even without training ratings, from the factors its random
-    start and the penalty left it; a pair with an id outside the matrix gets
+    start and the penalty left it; a pair with an id above the matrix (beyond ``shape``) gets
     :math:`\\mu`. Such an estimate is low, and so are the films nobody rated:
     on MovieLens 100K's random split, the 40 test ratings of films without
     training ratings average 1.98 stars against :math:`\\mu` = 3.53, and this

@@ -244,7 +244,7 @@ class RecommenderNetPredictor(RatingPredictor):
     network even without training ratings: its embedding keeps its small
     random start, shrunk by weight decay, which is where the embeddings of
     rarely rated films also stay, and the network has learned that those
-    are rated low. A pair with an id outside the tables gets :math:`\\mu`. On
+    are rated low. A pair with an id above the tables (beyond ``shape``) gets :math:`\\mu`. On
     MovieLens 100K's random split, the 40 test ratings of films without
     training ratings average 1.98 stars against :math:`\\mu` = 3.53; the
     network's answer (2.45 on average) beats :math:`\\mu` (test RMSE 0.9139

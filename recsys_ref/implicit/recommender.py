@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 
-from recsys_ref.base import NotFittedError, as_id_array
+from recsys_ref.base import NotFittedError, _whole_number_array
 from recsys_ref.implicit.interactions import as_csr, interaction_matrix_csr
 
 
@@ -118,7 +118,9 @@ class ImplicitRecommender:
         n_columns = self.n_items if n_items is None else n_items
         if isinstance(n_columns, bool) or int(n_columns) != n_columns or n_columns < 1:
             raise ValueError(f"n_items must be a whole number >= 1, got {n_items!r}.")
-        rows = as_id_array(user_ids, "user_ids") - 1
+        # Ids < 1 keep the popularity fallback here (documented above; tests/ranking relies on it),
+        # unlike RatingPredictor.predict / score_items, which refuse them.
+        rows = _whole_number_array(user_ids, "user_ids") - 1
         inside = (rows >= 0) & (rows < self.n_users)
         known = inside & self.known_users[np.where(inside, rows, 0)]
         scores = np.empty((len(rows), self.n_items), dtype=np.float64)

