@@ -184,6 +184,41 @@ def describe_text(text: str) -> str | None:
     return None
 
 
+def describe_misnamed(file: FileLike, name: str | None = None) -> str | None:
+    """Say what a file is when, from its first bytes, it is clearly *not* the file its name
+    promises: not text (a zip, a workbook...), a known non-table (a web page, a notebook), or
+    another known MovieLens file.
+
+    Only the first 64 KiB are read. A file that is merely damaged (its first line matches no
+    known file) is not described: the readers report its exact line.
+
+    Args:
+        file: The file.
+        name: The name it should have; default its own name.
+
+    Returns:
+        A sentence ("It is a web page (HTML), not a data file: ..."), or ``None``
+        when the file may be what its name says (or cannot be read).
+    """
+    try:
+        with file.open("rb") as stream:
+            raw = stream.read(65536)
+    except (OSError, KeyError, ValueError):
+        return None
+    sentence = describe_binary(raw)
+    if sentence is not None:
+        return sentence
+    text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    sentence = describe_text(text)
+    if sentence is not None:
+        return sentence
+    first = next((line for line in text.splitlines() if line.strip()), None)
+    kind = identify_line(first) if first is not None else None
+    if kind is not None and kind.file_name != (name or file.name):
+        return kind.sentence()
+    return None
+
+
 # --- folders -----------------------------------------------------------------------------
 
 _RECBOLE_FILES = ("ml-100k.inter", "ml-100k.user", "ml-100k.item")

@@ -49,7 +49,12 @@ import numpy as np
 import pandas as pd
 
 from recsys_ref.data.errors import DataFileNotFoundError, DataFormatError
-from recsys_ref.data.identify import FileLike, identify_release, release_by_ratings_count
+from recsys_ref.data.identify import (
+    FileLike,
+    describe_misnamed,
+    identify_release,
+    release_by_ratings_count,
+)
 from recsys_ref.data.movielens_files import (
     GENRES,
     read_csv_links,
@@ -585,6 +590,9 @@ def _not_there(release: MovieLensRelease, roots: list[FileLike]) -> str:
                     else ""
                 )
                 return f"{problem} {folder} holds {other}.{load}"
+    wrong = _wrong_files(release, roots)
+    if wrong:
+        problem = f"{problem} {wrong}"
     try:
         present = sorted(p.name for p in roots[0].iterdir())
     except OSError:
@@ -595,6 +603,36 @@ def _not_there(release: MovieLensRelease, roots: list[FileLike]) -> str:
         if present
         else f"{problem} The folder is empty."
     )
+
+
+def _wrong_files(release: MovieLensRelease, roots: list[FileLike]) -> str | None:
+    """Sentences on the first of a release's files that is present but is not that file (a
+    web page saved by a failed download, a zip, another release's file), and on the files
+    of its set still missing; ``None`` when no present file is clearly wrong."""
+    for root in roots:
+        for folder in [root, *_subfolders(root)]:
+            for files in _file_sets(release):
+                for position, name in enumerate(files):
+                    file = folder / name
+                    try:
+                        if not file.is_file():
+                            continue
+                    except (OSError, KeyError, ValueError):
+                        continue
+                    what = describe_misnamed(file, name)
+                    if what is None:
+                        continue
+                    role = "ratings" if position == 0 else f"{name}"
+                    sentence = f"{file} is there but is not {release.title}'s {role}: {what}"
+                    missing = [other for other in files if not _holds_files(folder, [other])]
+                    if missing:
+                        verb = "is" if len(missing) == 1 else "are"
+                        sentence += (
+                            f" {', '.join(missing)} {verb} missing too: download {release.url}, "
+                            "unzip it and pass data_dir=<the unzipped folder> (or the zip itself)."
+                        )
+                    return sentence
+    return None
 
 
 def read_release(

@@ -10,9 +10,38 @@ import numpy as np
 import pandas as pd
 
 
+#: The columns a ratings frame has (``timestamp`` is needed by :func:`temporal_split` only).
+_RATING_COLUMNS = ("user_id", "item_id", "rating")
+
+
 def _check_fraction(test_fraction: float) -> None:
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction}.")
+
+
+def _check_ratings(ratings: pd.DataFrame, who: str, columns: tuple[str, ...]) -> None:
+    """Refuse anything but a ratings frame (one rating a row) with ``columns``.
+
+    Raises:
+        TypeError: ``ratings`` is not a pandas DataFrame.
+        ValueError: A column is missing; the message names the missing columns
+            and the columns the frame has.
+    """
+    if not isinstance(ratings, pd.DataFrame):
+        raise TypeError(
+            f"{who} needs a pandas DataFrame of ratings (as MovieLens.ratings), "
+            f"got {type(ratings).__name__}."
+        )
+    missing = [column for column in columns if column not in ratings.columns]
+    if missing:
+        has = [str(column) for column in ratings.columns]
+        shown = ", ".join(has[:8]) + (f", ... ({len(has)} in all)" if len(has) > 8 else "")
+        raise ValueError(
+            f"{who} splits a ratings frame, one rating a row with the columns "
+            f"{', '.join(columns)} (as MovieLens.ratings); this frame lacks "
+            f"{', '.join(missing)} (its columns are {shown or 'none'}). Pass the ratings, "
+            "not the films (MovieLens.items) or users (MovieLens.users) table."
+        )
 
 
 def random_split(
@@ -24,7 +53,8 @@ def random_split(
     must fall back for them, as :class:`~recsys_ref.mf.BiasedMF` does.
 
     Args:
-        ratings: One rating a row.
+        ratings: One rating a row, with the columns ``user_id``, ``item_id``
+            and ``rating``.
         test_fraction: Share of rows held out, strictly between 0 and 1;
             ``round(test_fraction * len(ratings))`` rows go to the test part.
         seed: Seed of the permutation; the same seed gives the same split.
@@ -33,8 +63,12 @@ def random_split(
         ``(train, test)``, each in the original row order with the original index.
 
     Raises:
-        ValueError: When ``test_fraction`` is not strictly between 0 and 1.
+        TypeError: When ``ratings`` is not a DataFrame.
+        ValueError: When ``ratings`` lacks ``user_id``, ``item_id`` or
+            ``rating`` (the message names the missing columns), or
+            ``test_fraction`` is not strictly between 0 and 1.
     """
+    _check_ratings(ratings, "random_split", _RATING_COLUMNS)
     _check_fraction(test_fraction)
     n_test = int(round(test_fraction * len(ratings)))
     order = np.random.default_rng(seed).permutation(len(ratings))
@@ -53,7 +87,8 @@ def temporal_split(
     leaving at least one rating in training. No randomness is involved.
 
     Args:
-        ratings: One rating a row, with a ``timestamp`` column.
+        ratings: One rating a row, with the columns ``user_id``, ``item_id``,
+            ``rating`` and ``timestamp``.
         test_fraction: Share of each user's ratings held out, strictly
             between 0 and 1.
 
@@ -63,12 +98,13 @@ def temporal_split(
         user's test ratings is at least as late as all of their training ones.
 
     Raises:
-        ValueError: When ``test_fraction`` is not strictly between 0 and 1, or
-            there is no ``timestamp`` column.
+        TypeError: When ``ratings`` is not a DataFrame.
+        ValueError: When ``ratings`` lacks ``user_id``, ``item_id``,
+            ``rating`` or ``timestamp`` (the message names the missing
+            columns), or ``test_fraction`` is not strictly between 0 and 1.
     """
+    _check_ratings(ratings, "temporal_split", (*_RATING_COLUMNS, "timestamp"))
     _check_fraction(test_fraction)
-    if "timestamp" not in ratings.columns:
-        raise ValueError("temporal_split needs a 'timestamp' column.")
     position = np.arange(len(ratings))
     ordered = ratings.assign(_position=position).sort_values(
         ["user_id", "timestamp", "_position"], kind="stable"

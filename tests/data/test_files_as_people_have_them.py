@@ -161,6 +161,43 @@ def test_a_folder_without_movielens_lists_what_it_holds(tmp_path):
     )
 
 
+def test_a_web_page_saved_as_u_data_next_to_other_files_is_named(tmp_path):
+    # A fresh user's folder: a failed download saved as u.data, next to two CSVs of their own.
+    # The message said only "it needs u.data, u.user, u.item" although u.data is there.
+    (tmp_path / "u.data").write_text("<html><body>Not found</body></html>\n")
+    (tmp_path / "dup_pair.csv").write_text("userId,movieId,rating,timestamp\n1,1,5,1\n")
+    (tmp_path / "wrong_columns.csv").write_text("user,movie,stars\n1,1,5\n")
+
+    with pytest.raises(DataFileNotFoundError) as error:
+        load_movielens_100k(data_dir=tmp_path, sources=(), report=None)
+
+    assert str(error.value) == (
+        f"{tmp_path}: MovieLens 100K (ml-100k) is not here: it needs u.data, u.user, u.item; or RecBole's "
+        f"ml-100k.inter, ml-100k.user, ml-100k.item. {tmp_path / 'u.data'} is there but is not MovieLens "
+        "100K's ratings: It is a web page (HTML), not a data file: the download probably saved an error or "
+        "a landing page; download the file again. u.user, u.item are missing too: download "
+        "https://files.grouplens.org/datasets/movielens/ml-100k.zip, unzip it and pass "
+        "data_dir=<the unzipped folder> (or the zip itself). The folder holds dup_pair.csv, u.data, "
+        "wrong_columns.csv."
+    )
+
+
+@pytest.mark.parametrize("kind", ["a zip", "a gzip", "a notebook"])
+def test_a_release_file_that_is_not_a_data_file_is_named_when_others_are_missing(tmp_path, kind):
+    fixture = write_release("ml-100k", tmp_path)
+    (fixture.folder / "u.item").unlink()
+    write, problem = NOT_DATA[kind]
+    write(fixture.folder / "u.user")
+
+    with pytest.raises(DataFileNotFoundError) as error:
+        load(fixture, fixture.folder)
+
+    assert (
+        f"{fixture.folder / 'u.user'} is there but is not MovieLens 100K's u.user: {problem} "
+        "u.item is missing too: download https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+    ) in str(error.value)
+
+
 # --- another release where one was expected --------------------------------------------------------
 
 

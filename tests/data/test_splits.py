@@ -147,5 +147,45 @@ def test_temporal_split_invalid_fraction(tiny_ratings, fraction):
 
 
 def test_temporal_split_needs_timestamps(tiny_ratings):
-    with pytest.raises(ValueError, match="temporal_split needs a 'timestamp' column"):
+    with pytest.raises(
+        ValueError,
+        match=r"temporal_split splits a ratings frame, one rating a row with the columns "
+        r"user_id, item_id, rating, timestamp .*; this frame lacks timestamp \(its columns are "
+        r"user_id, item_id, rating\)",
+    ):
         temporal_split(tiny_ratings.drop(columns="timestamp"))
+
+
+# --- not a ratings frame ---------------------------------------------------------
+
+
+FILMS = pd.DataFrame(
+    {"title": ["Toy Story (1995)", "GoldenEye (1995)"], "release_year": [1995, 1995]},
+    index=pd.Index([1, 2], name="item_id"),
+)
+
+
+@pytest.mark.parametrize("split", [random_split, temporal_split])
+def test_a_films_table_is_refused_naming_the_missing_columns(split):
+    # A fresh user's random_split(ml.items) used to split the films table without complaint.
+    with pytest.raises(ValueError) as error:
+        split(FILMS)
+
+    message = str(error.value)
+    assert message.startswith(f"{split.__name__} splits a ratings frame, one rating a row")
+    assert "this frame lacks user_id, item_id, rating" in message
+    assert "its columns are title, release_year" in message
+    assert "not the films (MovieLens.items)" in message
+
+
+def test_random_split_needs_ratings_not_only_ids(tiny_ratings):
+    with pytest.raises(ValueError, match=r"random_split .* lacks rating \(its columns are"):
+        random_split(tiny_ratings.drop(columns="rating"))
+    # timestamp is not needed for a random split
+    train, test = random_split(tiny_ratings.drop(columns="timestamp"), test_fraction=0.5)
+    assert len(train) + len(test) == len(tiny_ratings)
+
+
+def test_a_non_frame_is_refused():
+    with pytest.raises(TypeError, match="random_split needs a pandas DataFrame of ratings"):
+        random_split(np.zeros((4, 3)))
