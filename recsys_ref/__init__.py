@@ -11,6 +11,12 @@ Modules, one concern each (the id conventions are stated once, in :mod:`recsys_r
   done right) and :class:`~recsys_ref.mf.BiasedMF`.
 - :mod:`recsys_ref.nn` and :mod:`recsys_ref.nn_training`:
   :class:`~recsys_ref.nn.RecommenderNet`, the deep embedding network, and its training.
+  ``recsys_ref.training`` is :mod:`recsys_ref.nn_training` under the name the released
+  deep notebook imports (``from recsys_ref.training import train_recommender_net``): the
+  same objects (:func:`~recsys_ref.nn_training.train_recommender_net`,
+  :func:`~recsys_ref.nn_training.predict_ratings`,
+  :func:`~recsys_ref.nn_training.ratings_to_tensors`,
+  :class:`~recsys_ref.nn_training.TrainingHistory`), kept so those notebooks run unchanged.
 - :mod:`recsys_ref.paradigms`: recommenders for the four paradigms (collaborative,
   content-based, social/demographic, contextual).
 - :mod:`recsys_ref.implicit`: ranking from implicit feedback (interactions,

@@ -292,6 +292,14 @@ def test_recsys_ref_training_is_an_alias_of_nn_training():
         assert getattr(recsys_ref.training, name) is getattr(recsys_ref.nn_training, name)
 
 
+def test_the_package_docstring_names_the_alias():
+    """help(recsys_ref) lists nn_training; a reader of the deep notebook meets recsys_ref.training."""
+    import recsys_ref
+
+    doc = " ".join(recsys_ref.__doc__.split())
+    assert "``recsys_ref.training`` is :mod:`recsys_ref.nn_training` under the name the released deep notebook imports" in doc
+
+
 # --- RecommenderNetPredictor ------------------------------------------------------------------
 
 SMALL_NET = {"n_factors": 8, "hidden": (16,), "embedding_dropout": 0.0, "dropout_rate": 0.1}
