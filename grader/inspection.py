@@ -6,14 +6,18 @@ and a reason. Comments, strings and docstrings are not code, so mentioning
 ``recsys_ref.mf`` in a comment flags nothing. Flags are for the
 instructor's review: they never change a score, with one exception decided
 by what the code *does*: a task whose solution cell calls the reference
-implementation (imports or names a module of ``recsys_ref`` other than
-``recsys_ref.data``) earns no points, because the task asks the student to
-write that code (:func:`reference_use`).
+implementation of a graded task (imports or names one of
+:data:`REFERENCE_MODULES`, or a piece of one that another module of
+``recsys_ref`` re-exports) earns no points, because the task asks the
+student to write that code (:func:`reference_use`). The rest of
+``recsys_ref`` is the course's tooling, which the provided cells import
+themselves: ``recsys_ref.data``, ``recsys_ref.grading``, the training loops
+of ``recsys_ref.training``, ``recsys_ref.metrics.rmse``...
 
 Kinds:
 
-* ``reference-used``: imports or calls ``recsys_ref`` modules other than ``data`` (the reference
-  implementations and the grader's recorders);
+* ``reference-used``: imports or calls the reference implementation of a graded task
+  (:data:`REFERENCE_MODULES`);
 * ``monkeypatch``: assigns to, deletes or ``setattr``-s attributes of ``recsys_ref``, ``torch``,
   ``numpy``, ``builtins``, ``sys``, ``IPython``..., reaches into the IPython shell, touches
   ``sys.modules``, runs code from strings (``exec``/``eval``), imports ``ctypes``, ``gc``,
@@ -38,8 +42,11 @@ SENSITIVE_ROOTS = ("recsys_ref", "torch", "numpy", "builtins", "sys", "IPython",
 NOTEBOOK_ALIASES = {"torch": "torch", "np": "numpy", "numpy": "numpy", "pd": "pandas", "nn": "torch.nn",
                     "F": "torch.nn.functional", "optim": "torch.optim", "sys": "sys", "builtins": "builtins",
                     "__builtins__": "builtins", "recsys_ref": "recsys_ref", "os": "os"}
-#: The parts of recsys_ref a student's code may use.
-ALLOWED_REFERENCE = ("recsys_ref.data",)
+#: The modules that hold the reference implementations of the graded tasks: ``mf`` (factors, loss, estimate,
+#: rescaling, training), ``deep`` (RecommenderNet), ``rank`` (interactions, negatives, BPR loss and model, top-K,
+#: the ranking metrics), and the original notebook's code (its RecommenderNet and dense MF).
+REFERENCE_MODULES = ("recsys_ref.mf", "recsys_ref.nn", "recsys_ref.implicit", "recsys_ref.ranking",
+                     "recsys_ref.metrics.ranking", "original_notebook")
 PROCESS_CALLS = ("os.system", "os.popen", "os.fork", "os.forkpty", "os.spawnv", "os.spawnvp", "os.execv", "os.execvp",
                  "os.execl", "os.posix_spawn", "pty.spawn", "socket.socket", "socket.create_connection",
                  "urllib.request.urlopen", "shutil.rmtree", "os.remove", "os.unlink", "os.rmdir")
@@ -123,9 +130,36 @@ def _sensitive(name: str | None) -> bool:
     return bool(name) and name.split(".")[0] in SENSITIVE_ROOTS + ("IPython shell",)
 
 
-def _reference_module(module: str) -> bool:
-    return (module == "recsys_ref" or module.startswith("recsys_ref.")) and not any(
-        module == allowed or module.startswith(allowed + ".") for allowed in ALLOWED_REFERENCE)
+def _in_reference(module: str) -> str | None:
+    return next((ref for ref in REFERENCE_MODULES if module == ref or module.startswith(ref + ".")), None)
+
+
+def _reference_module(name: str) -> str | None:
+    """What of the graded tasks' reference the dotted ``name`` (a module, or a module's attribute) is, or None.
+
+    A name inside :data:`REFERENCE_MODULES` is; so is a piece another module of ``recsys_ref`` re-exports from
+    one (``recsys_ref.metrics.recall_at_k``, ``recsys_ref.nn_training.RecommenderNet``), found by importing that
+    module of the course's own package (never any other).
+    """
+    reference = _in_reference(name)
+    if reference:
+        return reference
+    parts = name.split(".")
+    if parts[0] != "recsys_ref" or any(not part.isidentifier() or part.startswith("_") for part in parts):
+        return None  # private modules (``__main__``...) are never imported here
+    import importlib
+    import sys
+
+    for i in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:i])
+        try:
+            module = sys.modules.get(module_name) or importlib.import_module(module_name)
+        except Exception:  # noqa: BLE001, S112 - no such module: try a shorter prefix
+            continue
+        value = getattr(module, parts[i], None)
+        origin = getattr(value, "__name__", "") if isinstance(value, type(sys)) else getattr(value, "__module__", "")
+        return f"{module_name}.{parts[i]}" if isinstance(origin, str) and _in_reference(origin) else None
+    return None
 
 
 def _constant_string(node: ast.AST | None) -> str | None:
@@ -167,11 +201,12 @@ def scan_code(source: str, cell: str) -> list[Flag]:
                         flags.append(Flag("monkeypatch", cell, "touches sys.modules"))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if isinstance(node, ast.ImportFrom) and node.module == "recsys_ref":
-                modules = [f"recsys_ref.{a.name}" for a in node.names]
+            imported = modules if isinstance(node, ast.Import) or node.level else (
+                [node.module] if _in_reference(node.module or "") else [f"{node.module}.{a.name}" for a in node.names])
+            for name in imported:
+                if _reference_module(name):
+                    flags.append(Flag("reference-used", cell, f"imports {name} (the reference implementation)"))
             for module in modules:
-                if _reference_module(module):
-                    flags.append(Flag("reference-used", cell, f"imports {module} (the reference implementation)"))
                 root = module.split(".")[0]
                 if root in ("builtins", "importlib", "ctypes", "gc", "inspect"):
                     flags.append(Flag("monkeypatch", cell, f"imports {module}"))
@@ -183,9 +218,9 @@ def scan_code(source: str, cell: str) -> list[Flag]:
                     flags.append(Flag("stops-kernel", cell, "imports signal"))
         if isinstance(node, ast.Attribute):
             name = _dotted(node, names)
-            if name and _reference_module(".".join(name.split(".")[:2])) and name.split(".")[0] == "recsys_ref":
-                flags.append(Flag("reference-used", cell, f"uses {'.'.join(name.split('.')[:2])} (the reference "
-                                                           "implementation)"))
+            used = _reference_module(name) if name and name.split(".")[0] in ("recsys_ref", "original_notebook") else None
+            if used:
+                flags.append(Flag("reference-used", cell, f"uses {used} (the reference implementation)"))
         if isinstance(node, ast.Call):
             func = _dotted(node.func, names) or (node.func.id if isinstance(node.func, ast.Name) else "")
             first = node.args[0] if node.args else None

@@ -286,6 +286,35 @@ def record_the_right_loss(function, call, probe, bundle):
 setattr(recording, "record_call", record_the_right_loss)
 setattr(sys.modules["safetensors.torch"], "save_file", lambda *args, **kwargs: None)
 """
+RACE_REWRITE = """import json, os, threading, time
+def _rewrite(key, change):
+    # Wait for the test's record to appear, then change it (while the test cell still runs).
+    path = os.path.join(os.environ["RECSYS_GRADING_EXCHANGE"], "records", key + ".json")
+    while True:
+        try:
+            meta = json.loads(open(path).read())
+            break
+        except Exception:
+            time.sleep(0.0002)
+    change(meta)
+    with open(path + ".tmp", "w") as handle:
+        handle.write(json.dumps(meta))
+    os.replace(path + ".tmp", path)
+"""
+RACE_FACTORS = RACE_REWRITE + """def _leaf(meta):
+    for name in ("user_factors", "movies_factors"):
+        meta[name]["is_leaf"], meta[name]["has_grad_fn"] = True, False
+threading.Thread(target=_rewrite, args=("mf.factors", _leaf), daemon=True).start()
+""" + NON_LEAF
+RACE_LOSS = RACE_REWRITE + """def _unmodified(meta):
+    for call in meta["calls"]:
+        call["modified"] = []
+threading.Thread(target=_rewrite, args=("mf.calc_loss", _unmodified), daemon=True).start()
+def calc_loss(true_r, est_r, exist):
+    true_r[exist == 0] = 0  # changes the caller's tensor
+    return (((true_r - est_r * exist) ** 2).sum() / exist.sum())
+"""
+
 FORGE_RECORD = """import json, os
 from safetensors.torch import save_file
 # A record of Task 1 as a correct answer would leave it (Task 1 itself is not done).
@@ -431,7 +460,7 @@ ATTACKS = (
            flags=("changed-grading-metadata",), group="tampering", in_process=False),
     # ------------------------------------------------------------ beating the checks
     Attack("attack-patch-recorder-import", "mf", "recsys_ref.grading.record_to_rating_range replaced, clipping",
-           code={RANGE: PATCH_RECORDER_IMPORT + CLIP_RANGE}, expected={T5: 0}, flags=("monkeypatch", "reference-used"),
+           code={RANGE: PATCH_RECORDER_IMPORT + CLIP_RANGE}, expected={T5: 0}, flags=("monkeypatch",),
            group="beating the checks", in_process=False),
     Attack("attack-patch-allclose-hidden", "mf", "torch.allclose replaced through vars() (no static trace), clipping",
            code={RANGE: PATCH_ALLCLOSE_HIDDEN + CLIP_RANGE}, expected={T5: 0}, message="clips",
@@ -487,6 +516,13 @@ ATTACKS = (
     Attack("attack-thread-repatch-recorder", "mf", "Task 1 non-leaf; a thread keeps the recorder's encode patched "
            "to say is_leaf", code={FACTORS: THREAD_REPATCH_RECORDER}, expected={T1: 0}, message="leaf",
            flags=("thread", "monkeypatch"), group="threads and patches", in_process=False),
+    Attack("attack-race-rewrite-record", "mf", "Task 1 non-leaf; a thread waits for the factors' record and rewrites "
+           "it to say is_leaf while the test cell runs (if the thread wins the race, the seal no longer matches: "
+           "forged-record)", code={FACTORS: RACE_FACTORS}, expected={T1: 0}, flags=("thread",),
+           group="tampering with records", in_process=False),
+    Attack("attack-race-rewrite-loss-record", "mf", "calc_loss changes its argument in place; a thread rewrites the "
+           "loss record to say nothing was modified", code={LOSS: RACE_LOSS}, expected={T3: 0}, flags=("thread",),
+           group="tampering with records", in_process=False),
     Attack("attack-patch-recorder-in-cell", "mf", "loss sums; the cell patches recording.record_call (to record a "
            "right loss) and safetensors.torch.save_file", code={LOSS: SUM_LOSS + PATCH_RECORDER_IN_CELL},
            expected={T3: 0}, message="sum instead of the mean", flags=("monkeypatch",), group="threads and patches",

@@ -19,6 +19,16 @@ def kinds(source: str) -> set[str]:
     "import torch\nloss = torch.nn.functional.mse_loss(a, b)",
     "%matplotlib inline\nimport matplotlib.pyplot as plt",
     "x = torch.zeros(3)\nx[0] = 1.0",
+    # the course's tooling, which the provided cells import themselves: not the reference of a graded task
+    "from recsys_ref.grading import usable_factors",
+    "import recsys_ref.grading\nfrom recsys_ref.grading import training_pieces",
+    "from recsys_ref.grading.exchange import read_probe",
+    "from recsys_ref import grading, data",
+    "import recsys_ref",
+    "from recsys_ref.metrics import rmse",
+    "from recsys_ref.training import predict_ratings, train_recommender_net",
+    "import recsys_ref\nsplit = recsys_ref.data.random_split",
+    "from recsys_ref.data.__main__ import main",
 ])
 def test_text_and_allowed_code_flag_nothing(source):
     assert kinds(source) == set()
@@ -31,7 +41,17 @@ def test_text_and_allowed_code_flag_nothing(source):
     "import recsys_ref\nf = recsys_ref.mf.estimate",
     "import importlib\nm = importlib.import_module('recsys_ref.mf')",
     "m = __import__('recsys_ref.nn')",
-    "from recsys_ref.grading import record_calc_loss",
+    "from recsys_ref.implicit import BPRModel",
+    "from recsys_ref.ranking import top_k",
+    "from recsys_ref.metrics.ranking import ndcg_at_k",
+    # a graded task's reference re-exported by a module that is otherwise allowed
+    "from recsys_ref.metrics import recall_at_k",
+    "from recsys_ref.nn_training import RecommenderNet",
+    "import recsys_ref.metrics\nf = recsys_ref.metrics.ndcg_at_k",
+    # the original notebook's code (its RecommenderNet and dense MF)
+    "from original_notebook.recommender_net import RecommenderNet",
+    "import original_notebook.dense_mf as o",
+    "from original_notebook import recommender_net",
 ])
 def test_the_reference_used_by_code_is_flagged(source):
     assert "reference-used" in kinds(source)
@@ -72,6 +92,34 @@ def test_neutralise_shell_comments_out_shell_lines_only():
 
 def test_code_that_does_not_parse_flags_nothing():
     assert kinds("def f(:\n  pass") == set()
+
+
+def test_a_reference_import_that_fails_is_still_reference_use_of_its_cell_only():
+    source = "try:\n    import recsys_ref.mf\nexcept Exception as e:\n    print(type(e).__name__)\n"
+    assert reference_use(scan_code(source, "task1-factors")) == {
+        "task1-factors": "imports recsys_ref.mf, the reference implementation"}
+
+
+def test_the_provided_cells_own_imports_are_not_reference_use():
+    """Copied from a provided cell into an answer cell, an import of the course's tooling costs nothing."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for assignment in ("mf", "deep", "rank"):
+        nb = json.loads((root / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell["cell_type"] != "code" or meta.get("solution") or meta.get("grade"):
+                continue
+            source = "".join(cell["source"])
+            lines = [line.strip() for line in source.splitlines()
+                     if line.strip().startswith(("import recsys_ref", "from recsys_ref"))]
+            for line in lines:
+                allowed = not any(line.startswith((f"from {module} ", f"import {module}"))
+                                  for module in ("recsys_ref.mf", "recsys_ref.implicit"))
+                if allowed:
+                    assert kinds(line) == set(), (assignment, line)
 
 
 def test_reference_use_names_the_cell_and_the_module():
