@@ -66,6 +66,10 @@ class Context:
         data: Shared, lazily loaded data of the assignment (e.g. the training matrix for a replay).
         verdicts: Grade id -> whether that task passed (checks run in notebook order).
         notes: What the feedback should say besides pass/fail (filled by checks).
+        test_errors: Test cell grade id -> the error that ended it when the notebook ran (``Name: message``, as
+            :func:`grader.scoring.cell_errors` gives an answer cell's), read before the verdicts replace the test
+            cells' outputs. Empty when the caller does not give them.
+        task: The grade id of the test cell being checked (set by the caller before each check; ``""``: unknown).
     """
 
     records: Mapping[str, Bundle | None]
@@ -73,14 +77,30 @@ class Context:
     data: Any = None
     verdicts: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    test_errors: Mapping[str, str] = field(default_factory=dict)
+    task: str = ""
+
+    def stopped_at_time_limit(self) -> bool:
+        """Whether the current task's test cell was interrupted at the cell time limit (nbclient interrupts the
+        kernel: the cell ends with ``KeyboardInterrupt``; ``CellTimeoutError`` when it could not)."""
+        return self.test_errors.get(self.task, "").split(":", 1)[0].strip() in TIME_LIMIT_ERRORS
 
     def record(self, key: str, what: str) -> Bundle:
         """The record ``key``, or a failure saying the hidden test never recorded ``what``."""
         bundle = self.records.get(key)
+        if bundle is None and self.stopped_at_time_limit():
+            fail(f"the grader found no record of {what}: the test cell was stopped at the time limit while it "
+                 f"ran your code for {what} (on the notebook's examples or the grader's inputs), so it never "
+                 "finished. Make your code end quickly on any input: no endless loop, sleep or waiting for input, "
+                 "and no Python loop over every entry of a large matrix (use torch operations).")
         if bundle is None:
             fail(f"the grader found no record of {what}: the test cell did not run to its end (the notebook "
                  "stopped earlier, or an earlier cell broke the kernel). See the cell outputs above it.")
         return bundle
+
+
+#: The errors a test cell ends with when the grader stopped it at the cell time limit.
+TIME_LIMIT_ERRORS = ("KeyboardInterrupt", "CellTimeoutError")
 
 
 @dataclass(frozen=True)
