@@ -45,11 +45,14 @@ from traitlets.config import Config
 
 from grader import notebooks as nbs
 from grader.sandbox import EXCHANGE_MOUNT, SandboxSpec, remove_cgroup
+from recsys_ref.grading.exchange import SEAL
 
 KERNEL_NAME = "recsys-grading"
 SOURCE_DIR, SUBMITTED_DIR, AUTOGRADED_DIR, FEEDBACK_DIR = "solutions", "submitted", "autograded", "feedback"
 RUN_FOLDER_ENV = "RECSYS_GRADING_RUN"
 STOPPED_CELL = "raise RuntimeError({!r})"
+#: The grader's copy of what the kernel's recorders sealed (grader.sandbox copies the seal pipe into it).
+SEAL_LOG = "seals.log"
 
 
 @dataclass
@@ -198,7 +201,27 @@ def _collect(folder: Path) -> None:
         if (collected / path.name).exists():
             _set_aside(folder, "a second time")
             continue
-        path.replace(collected / path.name)
+        with contextlib.suppress(FileNotFoundError):  # listed, then removed by the kernel: nothing to collect
+            path.replace(collected / path.name)
+
+
+def _check_seals(folder: Path) -> list[str]:
+    """Set aside every collected record the seal log does not vouch for (see recsys_ref.grading.exchange).
+
+    Returns their keys: their tasks are scored as having a damaged record (no points, and the message says so).
+    """
+    from recsys_ref.grading.exchange import check_seals
+
+    collected = folder / "collected"
+    untrusted = check_seals(collected, folder / SEAL_LOG)
+    for key, why in untrusted.items():
+        stray = folder / "stray"
+        stray.mkdir(exist_ok=True)
+        for path in collected.glob(f"{key}.*"):
+            path.replace(stray / f"{path.name}.unsealed")
+        with open(folder / "stray.txt", "a", encoding="utf-8") as handle:
+            handle.write(f"{key}.json\tbut {why}\n")
+    return list(untrusted)
 
 
 def _take_events(folder: Path) -> None:
@@ -306,7 +329,7 @@ def _sandbox_spec(root: Path, job: Job, settings: dict[str, Any]) -> SandboxSpec
         mounts={str(exchange / "records"): f"{EXCHANGE_MOUNT}/records"},
         readonly_mounts={str(exchange / "probes"): f"{EXCHANGE_MOUNT}/probes"},
         env=env, limits=dict(settings.get("limits", {})), enabled=sandboxed, cgroup=root.name,
-        log=str(root / "kernel.log"),
+        log=str(root / "kernel.log"), seal_info=str(exchange / "probes" / SEAL), seal_log=str(root / SEAL_LOG),
     )
 
 
@@ -485,7 +508,7 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
             for folder in (root / "exchange" / "records", root / "collected", root / "stray"):
                 shutil.rmtree(folder, ignore_errors=True)
             (root / "exchange" / "records").mkdir()
-            for leftover in (progress, root / "stray.txt", root / "events.jsonl"):
+            for leftover in (progress, root / "stray.txt", root / "events.jsonl", root / SEAL_LOG):
                 leftover.unlink(missing_ok=True)
             outcome = _run_api(config, "autograde", job, log)
             timing = root / "execute.seconds"
@@ -515,12 +538,17 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         kernel_log = root / "kernel.log"
         if kernel_log.is_file():
             log.write("--- the kernel's own output ---\n" + kernel_log.read_text(encoding="utf-8", errors="replace"))
-        records = scoring.read_records(root / "collected")
+        untrusted = _check_seals(root)
+        records = {**scoring.read_records(root / "collected"), **dict.fromkeys(untrusted)}
         folder = root / AUTOGRADED_DIR / job.student / job.assignment
         errors: dict[str, str] = {}
+        test_errors: dict[str, str] = {}
         for name in job.notebooks:
-            errors.update(scoring.cell_errors(nbs.read_notebook(folder / name)[0]))
-        result.tasks = scoring.score(job.assignment, records, probes, job.reference_cells, settings, errors=errors)
+            executed = nbs.read_notebook(folder / name)[0]
+            errors.update(scoring.cell_errors(executed))
+            test_errors.update(scoring.cell_errors(executed, test_cells=True))
+        result.tasks = scoring.score(job.assignment, records, probes, job.reference_cells, settings, errors=errors,
+                                     test_errors=test_errors)
         scoring.store(root, job, result.tasks)
         result.flags += _run_flags(root)
         _run_api(config, "generate_feedback", job, log)

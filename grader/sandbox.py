@@ -46,6 +46,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -86,6 +87,10 @@ class SandboxSpec:
     log: str = ""  # where the kernel's own stdout and stderr go (its banner, crashes)
     workspace: str = ""  # the kernel's working folder: a size-limited tmpfs (in memory), not the host's disk
     system: list[str] = field(default_factory=lambda: list(SYSTEM_PATHS))  # host paths every sandbox sees
+    # The seal channel (recsys_ref.grading.exchange): the launcher writes the pipe's inode into seal_info (inside
+    # the folder the kernel reads its probes from) and copies what comes out of the pipe into seal_log.
+    seal_info: str = ""
+    seal_log: str = ""
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
@@ -243,8 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("JPY_PARENT_PID", None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel as messages, not signals
     output = open(spec.log, "ab") if spec.log else None  # noqa: SIM115 - open for the child's lifetime
-    child = subprocess.Popen(command, cwd=spec.cwd, env=env, stdout=output, stderr=output,
+    seal_fds, copier = _open_seal_channel(spec)
+    child = subprocess.Popen(command, cwd=spec.cwd, env=env, stdout=output, stderr=output, pass_fds=seal_fds,
                              preexec_fn=lambda: _set_limits(spec.limits, cgroup))
+    for fd in seal_fds:
+        os.close(fd)  # the kernel holds the write end now; the copier sees the end of the pipe when it exits
+    if copier is not None:
+        copier.start()  # after the fork: preexec_fn must not run while another thread holds a lock
 
     def stop(signum=None, frame=None):
         try:
@@ -261,9 +271,33 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         stop()
         status = child.wait()
+    if copier is not None:
+        copier.join(timeout=2)
     if spec.cgroup:
         remove_cgroup(spec.cgroup)
     return status
+
+
+def _open_seal_channel(spec: SandboxSpec) -> tuple[tuple[int, ...], threading.Thread | None]:
+    """The seal pipe: its write end (to pass to the kernel) and a thread (to start) copying its read end into
+    ``seal_log``.
+
+    Writes ``{"inode": ..., "stop_others": ...}`` into ``spec.seal_info`` first; ``stop_others`` only in the
+    sandbox, whose PID namespace holds nothing but the kernel and what it started.
+    """
+    if not spec.seal_log or not spec.seal_info:
+        return (), None
+    read_end, write_end = os.pipe()
+    Path(spec.seal_info).write_text(json.dumps({"inode": os.fstat(write_end).st_ino, "stop_others": spec.enabled}),
+                                    encoding="utf-8")
+
+    def copy() -> None:
+        with open(spec.seal_log, "ab", buffering=0) as log:
+            while chunk := os.read(read_end, 65536):
+                log.write(chunk)
+        os.close(read_end)
+
+    return (write_end,), threading.Thread(target=copy, name="seal-copier", daemon=True)
 
 
 if __name__ == "__main__":

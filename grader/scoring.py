@@ -70,11 +70,15 @@ def book_reference(key: str | None, book_url: str) -> str:
     return f" See the book: {title}."
 
 
-def cell_errors(nb: Any) -> dict[str, str]:
-    """Answer cell grade id -> the error it raised when the notebook ran (``Name: message``), from an executed notebook."""
+def cell_errors(nb: Any, *, test_cells: bool = False) -> dict[str, str]:
+    """Answer cell grade id -> the error it raised when the notebook ran (``Name: message``), from an executed notebook.
+
+    With ``test_cells``: the same for the graded test cells (read before :func:`store` replaces their outputs).
+    """
     errors = {}
     for cell in nb.cells:
-        if nbs.is_solution(cell) and cell.cell_type == "code":
+        wanted = nbs.is_grade(cell) and not nbs.is_solution(cell) if test_cells else nbs.is_solution(cell)
+        if wanted and cell.cell_type == "code":
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error" and output.get("ename") != "NotImplementedError":
                     errors[nbs.grade_id(cell)] = f"{output.get('ename')}: {str(output.get('evalue', '')).strip()[:200]}"
@@ -84,7 +88,7 @@ def cell_errors(nb: Any) -> dict[str, str]:
 
 def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping[str, Bundle],
           reference_cells: Mapping[str, str], settings: Mapping[str, Any], max_scores: Mapping[str, float] | None = None,
-          errors: Mapping[str, str] | None = None):
+          errors: Mapping[str, str] | None = None, test_errors: Mapping[str, str] | None = None):
     """Run the checks in notebook order; one :class:`~grader.autograde.TaskResult` per task.
 
     Args:
@@ -93,15 +97,19 @@ def score(assignment: str, records: Mapping[str, Bundle | None], probes: Mapping
         max_scores: Grade id -> points (from the gradebook); 1 when missing.
         errors: Answer cell -> the error it raised when the notebook ran (:func:`cell_errors`): a lost task's
             message says so, the most useful fact when the answer was never defined.
+        test_errors: Test cell -> the error that ended it (:func:`cell_errors` with ``test_cells=True``): a
+            record missing because the cell hit the time limit is said so.
     """
     from grader.autograde import TaskResult
 
-    context = Context(records, probes)
+    context = Context(records, probes, test_errors=dict(test_errors or {}))
     results = []
     for task in tasks(assignment):
         points = float((max_scores or {}).get(task.grade_id, 1.0))
         context.notes = []
-        used = [cell for cell in task.solution_cells if cell in reference_cells]
+        context.task = task.grade_id
+        charged = task.solution_cells if task.reference_cells is None else task.reference_cells
+        used = [cell for cell in charged if cell in reference_cells]
         try:
             if used:
                 raise Failure(f"your code for this task ({used[0]}) {reference_cells[used[0]]}: the task asks you to "

@@ -88,6 +88,10 @@ class Context:
     def record(self, key: str, what: str) -> Bundle:
         """The record ``key``, or a failure saying the hidden test never recorded ``what``."""
         bundle = self.records.get(key)
+        if bundle is None and key in self.records:
+            fail(f"the grader could not trust the record of {what}: it was damaged, changed after the test wrote "
+                 "it, or written by something other than the test (see the grading report's flags), so the task "
+                 "earns no points.")
         if bundle is None and self.stopped_at_time_limit():
             fail(f"the grader found no record of {what}: the test cell was stopped at the time limit while it "
                  f"ran your code for {what} (on the notebook's examples or the grader's inputs), so it never "
@@ -114,6 +118,9 @@ class Task:
         probes: ``probes(generator, sources) -> {record key: Bundle}``: the inputs for the hidden test, fresh
             per submission; ``sources`` maps the submission's solution cells (grade id) to their code.
         solution_cells: The grade ids of the solution cells whose code the task grades (for flags).
+        reference_cells: The solution cells whose use of the reference implementation costs this task its points
+            (``None``: :attr:`solution_cells`; mf's Training point grades the student's own pieces as they are,
+            so a reference import in Task 1's cell costs Task 1 only).
     """
 
     grade_id: str
@@ -121,6 +128,7 @@ class Task:
     check: Callable[[Context], None]
     probes: Callable[[torch.Generator, Mapping[str, str]], dict[str, Bundle]] = lambda generator, sources: {}
     solution_cells: tuple[str, ...] = ()
+    reference_cells: tuple[str, ...] | None = None
 
 
 def seed_for(*parts: str) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +50,17 @@ _Parameter = torch.nn.Parameter
 _FACTS = {name: getattr(_TensorBase, name).__get__ for name in
           ("is_leaf", "requires_grad", "grad_fn", "dtype", "shape", "device")}
 _fork, _exit, _waitpid, _kill, _open_fd, _dup2 = os.fork, os._exit, os.waitpid, os.kill, os.open, os.dup2
+
+
+_SIGSTOP, _SIGCONT = signal.SIGSTOP, signal.SIGCONT
+
+
+def _signal_all(signum: int) -> None:
+    """Send ``signum`` to every process this one may signal but itself and init (none there: no error)."""
+    try:
+        _kill(-1, signum)
+    except ProcessLookupError:
+        pass
 
 MAX_ITEMS = 10_000
 
@@ -229,8 +241,12 @@ def isolated(recorder: Callable) -> Callable:
     kernel guard remembered at start-up (:mod:`recsys_ref.grading.guard`),
     silences output, runs ``recorder`` and exits; the parent waits for it.
     A background thread that keeps re-patching the recorders does not exist
-    in the child, whatever it does to the kernel meanwhile. Outside grading,
-    or where ``fork`` does not exist, the recorder runs in place.
+    in the child, whatever it does to the kernel meanwhile. In the sandbox
+    (its own PID namespace) the child also stops every other process of the
+    sandbox, the kernel included, until its record is written and sealed
+    (:mod:`recsys_ref.grading.exchange`): no thread or process of the
+    student's runs meanwhile. Outside grading, or where ``fork`` does not
+    exist, the recorder runs in place.
 
     Raises:
         RuntimeError: In the kernel, when the child could not write its record (the test cell then shows
@@ -239,28 +255,34 @@ def isolated(recorder: Callable) -> Callable:
 
     @functools.wraps(recorder)
     def wrapper(*args, **kwargs):
-        from recsys_ref.grading.exchange import exchange_dir
+        from recsys_ref.grading.exchange import exchange_dir, seal_settings
 
         if exchange_dir() is None or not hasattr(os, "fork"):
             return recorder(*args, **kwargs)
         pid = _fork()
         if pid == 0:  # the child: one thread, ours
-            status = 3
+            status, stopped = 3, False
             try:
+                from recsys_ref.grading import guard
+
+                current = guard.current()
+                if current is not None:  # first: what the student's code patched in the kernel's memory
+                    current.restore()
+                if (seal_settings() or {}).get("stop_others"):
+                    # every process of the sandbox but this one and its init (kill(2) with -1)
+                    stopped = True
+                    _signal_all(_SIGSTOP)
                 null = _open_fd(os.devnull, os.O_WRONLY)
                 _dup2(null, 1)
                 _dup2(null, 2)
                 sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the child exits below
-                from recsys_ref.grading import guard
-
-                current = guard.current()
-                if current is not None:
-                    current.restore()
                 recorder(*args, **kwargs)
                 status = 0
             except BaseException:  # noqa: BLE001 - the parent reports a missing record
                 status = 4
             finally:
+                if stopped:
+                    _signal_all(_SIGCONT)
                 _exit(status)
         try:
             _, status = _waitpid(pid, 0)

@@ -40,3 +40,14 @@ def test_a_test_cell_stopped_at_the_time_limit_is_named_as_such():
 def test_other_missing_records_keep_the_general_message(errors, task):
     message = _message(Context({}, {}, test_errors=errors, task=task))
     assert "the test cell did not run to its end" in message and "time limit" not in message
+
+
+def test_score_reports_a_test_cell_stopped_at_the_time_limit():
+    """grader.scoring.score passes the test cells' errors on: a record missing because its test cell hit the time
+    limit is said so (not blamed on an earlier cell)."""
+    from grader import scoring
+
+    results = {r.grade_id: r for r in scoring.score(
+        "mf", {}, {}, {}, {}, test_errors={"task5-to-rating-range-test": "KeyboardInterrupt: "})}
+    assert "stopped at the time limit" in results["task5-to-rating-range-test"].message
+    assert "did not run to its end" in results["task4-estimate-test"].message

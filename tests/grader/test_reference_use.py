@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 from notebook_cases import run_notebook, solution_code, submission
 
@@ -14,9 +13,6 @@ from grader.inspection import reference_use, scan_code
 SNOOP = "try:\n    import recsys_ref.mf\nexcept Exception as e:\n    print('NO recsys_ref.mf', type(e).__name__)\n"
 
 
-@pytest.mark.xfail(strict=True, reason="grader/checks/mf.py lists task1-factors among training-test's solution_cells "
-                   "and grader/scoring.py zeroes every task listing a reference cell: Training must be zeroed only by "
-                   "its own cell (neither file may be edited by this change; see the report)")
 def test_a_reference_import_in_task1_costs_task1_only(tmp_path):
     answers = solution_code("mf")
     answers["task1-factors"] = SNOOP + answers["task1-factors"]

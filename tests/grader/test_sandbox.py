@@ -491,3 +491,27 @@ def test_the_launcher_ignores_sigint(tmp_path):
     time.sleep(1.5)
     launcher.send_signal(signal.SIGINT)
     assert launcher.wait(timeout=30) == 0
+
+
+def test_the_seal_pipe_reaches_the_kernel_and_its_lines_the_seal_log(tmp_path):
+    """The launcher writes the pipe's inode where the kernel reads probes; a line the kernel writes into the pipe
+    (found by that inode among its open files) ends up in the seal log, outside the sandbox."""
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    result = run_in(tmp_path, """
+        import json, os, stat
+        info = json.load(open("/run/probes/seal.json"))
+        found = []
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                st = os.fstat(int(name))
+            except OSError:  # the listing's own descriptor, closed by now
+                continue
+            if stat.S_ISFIFO(st.st_mode) and st.st_ino == info["inode"]:
+                found.append(int(name))
+        os.write(found[0], b"seal mf.factors " + b"0" * 64 + b"\\n")
+        print(json.dumps({"stop_others": info["stop_others"], "found": len(found)}))
+    """, readonly_mounts={str(probes): "/run/probes"}, seal_info=str(probes / "seal.json"),
+        seal_log=str(tmp_path / "seals.log"))
+    assert outcome(result) == {"stop_others": True, "found": 1}
+    assert (tmp_path / "seals.log").read_text() == "seal mf.factors " + "0" * 64 + "\n"

@@ -420,3 +420,39 @@ def test_threads_of_libraries_are_not_a_students():
     assert not _students(threading.Thread())
     assert _students(threading.Thread(target=namespace["work"]))
     assert _students(threading.Timer(1, functools.partial(namespace["work"])))
+
+
+# --------------------------------------------------------------------------- seals
+
+
+def _sealed_record(tmp_path, key="mf.factors"):
+    from recsys_ref.grading.exchange import Bundle, write_bundle
+
+    folder = tmp_path / "collected"
+    sealed = write_bundle(folder, key, Bundle({"is_leaf": False}, {"t0": torch.ones(3)}))
+    return folder, sealed
+
+
+def test_a_record_with_one_matching_seal_is_trusted(tmp_path):
+    from recsys_ref.grading.exchange import check_seals
+
+    folder, sealed = _sealed_record(tmp_path)
+    (tmp_path / "seals.log").write_text(f"seal mf.factors {sealed}\n")
+    assert check_seals(folder, tmp_path / "seals.log") == {}
+
+
+@pytest.mark.parametrize("what, log, change", [
+    ("changed after sealing", "seal mf.factors {sealed}\n", True),
+    ("sealed twice", "seal mf.factors {sealed}\nseal mf.factors {sealed}\n", False),
+    ("never sealed", "seal mf.optimizer {sealed}\n", False),
+    ("a damaged seal line", "garbage seal mf.factors 12ab\nseal mf.factors {sealed}\n", False),
+])
+def test_a_record_the_seals_do_not_vouch_for_is_untrusted(tmp_path, what, log, change):
+    from recsys_ref.grading.exchange import check_seals
+
+    folder, sealed = _sealed_record(tmp_path)
+    (tmp_path / "seals.log").write_text(log.format(sealed=sealed))
+    if change:
+        path = folder / "mf.factors.json"
+        path.write_text(path.read_text().replace("false", "true"))
+    assert list(check_seals(folder, tmp_path / "seals.log")) == ["mf.factors"], what
