@@ -20,9 +20,8 @@ Id conventions (stated here once; every module follows them)
   id (it is usually a 0-based index passed by mistake), so
   :func:`as_id_array`, :meth:`RatingPredictor.predict` and
   :meth:`RatingPredictor.score_items` raise :class:`ValueError` on one,
-  naming its position and value, instead of returning a fallback. (The
-  implicit-feedback recommenders of :mod:`recsys_ref.implicit` still score
-  such a user with their popularity fallback.)
+  naming its position and value, instead of returning a fallback; so do the
+  implicit-feedback recommenders of :mod:`recsys_ref.implicit`.
 
 The contract
 ------------

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 
-from recsys_ref.base import NotFittedError, _whole_number_array
+from recsys_ref.base import NotFittedError, as_id_array
 from recsys_ref.implicit.interactions import as_csr, interaction_matrix_csr
 
 
@@ -94,10 +94,10 @@ class ImplicitRecommender:
         not clipped, and items the user already interacted with are scored
         too (ranking excludes them).
 
-        Fallback: a user id that is *unknown* (no interaction in training,
-        an id above the fitted ``n_users``, or below 1; see
-        :mod:`recsys_ref.base`) gets the popularity scores :math:`c_i`, the
-        number of training users who interacted with each item.
+        Fallback: a user id that is *unknown* (no interaction in training, or
+        an id above the fitted ``n_users``; see :mod:`recsys_ref.base`) gets
+        the popularity scores :math:`c_i`, the number of training users who
+        interacted with each item.
 
         Args:
             user_ids: Raw 1-based user ids (a 1-D array-like of whole numbers).
@@ -111,16 +111,15 @@ class ImplicitRecommender:
 
         Raises:
             NotFittedError: Before ``fit``.
-            ValueError: On an id that is not a whole number, or ``n_items < 1``.
+            ValueError: On an id that is not a whole number or is below 1 (ids are 1-based: a 0-based index
+                passed by mistake), or ``n_items < 1``.
         """
         if not hasattr(self, "item_counts"):
             raise NotFittedError(f"{type(self).__name__}.score_items called before fit.")
         n_columns = self.n_items if n_items is None else n_items
         if isinstance(n_columns, bool) or int(n_columns) != n_columns or n_columns < 1:
             raise ValueError(f"n_items must be a whole number >= 1, got {n_items!r}.")
-        # Ids < 1 keep the popularity fallback here (documented above; tests/ranking relies on it),
-        # unlike RatingPredictor.predict / score_items, which refuse them.
-        rows = _whole_number_array(user_ids, "user_ids") - 1
+        rows = as_id_array(user_ids, "user_ids") - 1
         inside = (rows >= 0) & (rows < self.n_users)
         known = inside & self.known_users[np.where(inside, rows, 0)]
         scores = np.empty((len(rows), self.n_items), dtype=np.float64)

@@ -64,8 +64,10 @@ def test_unknown_users_get_the_popularity_fallback(planted, name):
         interaction_matrix(planted.train, planted.n_users, planted.n_items, 4.0).sum(dim=0).double().numpy()
     )
 
-    # 0, beyond the fitted users, and a user whose ratings are all below the threshold.
-    ids = [0, planted.n_users + 1]
+    # Beyond the fitted users, and a user whose ratings are all below the threshold; an id below 1 is refused.
+    with pytest.raises(ValueError, match="1-based"):
+        model.score_items([0])
+    ids = [planted.n_users + 1, planted.n_users + 7]
     scores = model.score_items(ids)
     np.testing.assert_array_equal(scores, np.tile(popularity, (2, 1)))
     train = planted.train.copy()
