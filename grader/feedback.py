@@ -22,7 +22,9 @@ from traitlets import List
 
 
 class StudentFeedback(ClearHiddenTests):
-    """Remove hidden tests from the source and shorten every error to ``Name: message``."""
+    """Remove hidden tests from the source, shorten every error to ``Name: message``, and merge each run of
+    stream outputs of one stream into one (the kernel sends a print's text and its newline in one message or
+    two, as its output thread's timer falls: the page must not depend on that)."""
 
     # The HTML exporter passes this option to every preprocessor; declaring it
     # configurable (as nbgrader's GetGrades does) avoids a warning per run.
@@ -34,7 +36,8 @@ class StudentFeedback(ClearHiddenTests):
         """Clear the hidden-test region of one cell, reduce its error outputs to one line each, hide paths."""
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
+            cell.outputs = merge_streams(cell.get("outputs", []))
+            for output in cell.outputs:
                 if output.get("output_type") == "error":
                     summary = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
                     output["traceback"] = [hide_paths(summary)]
@@ -42,6 +45,19 @@ class StudentFeedback(ClearHiddenTests):
                 elif output.get("output_type") == "stream":
                     output["text"] = hide_paths(output.get("text", ""))
         return cell, resources
+
+
+def merge_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive outputs of the same stream (stdout, stderr) joined into one."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = previous.get("text", "") + output.get("text", "")
+        else:
+            merged.append(output)
+    return merged
 
 
 def hide_paths(text: str) -> str:
