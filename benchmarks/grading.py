@@ -31,7 +31,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+# The repository first: tests/grader (the tests of the grader package) would otherwise be found as a namespace
+# package named grader by the Dask workers, which inherit this path.
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from notebook_cases import Case, write_case  # noqa: E402
 
