@@ -182,6 +182,27 @@ CORRECT = (
             h = F.dropout(F.relu(layer(h)), p=self.p, training=self.training)
         return torch.sigmoid(self.out(h)) * (hi - lo) + lo
 """)),
+    Case("deep-ok-functional-dropout-rate-default", "deep",
+         "the hidden dropout F.dropout(x, self.dropout_rate, training=self.training) with the rate kept as "
+         "dropout_rate or 0.0 (None allowed by the docstring; the final trial's style)",
+         code=net("""
+        sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+        self.u_emb = nn.Embedding(n_users, n_factors)
+        self.m_emb = nn.Embedding(n_movies, n_factors)
+        self.dropout_rate = dropout_rate or 0.0
+        self.embedding_drop = nn.Dropout(p=embedding_dropout)
+        self.linears = nn.ModuleList()
+        widths = [2 * n_factors] + sizes
+        for a, b in zip(widths[:-1], widths[1:]):
+            self.linears.append(nn.Linear(a, b))
+        self.out = nn.Linear(widths[-1], 1)
+""", """
+        lo, hi = (1, 5) if minmax is None else (float(minmax[0]), float(minmax[1]))
+        h = self.embedding_drop(torch.cat((self.u_emb(users), self.m_emb(movies)), 1))
+        for layer in self.linears:
+            h = F.dropout(F.relu(layer(h)), self.dropout_rate, training=self.training)
+        return torch.sigmoid(self.out(h)) * (hi - lo) + lo
+""")),
     Case("deep-ok-hstack", "deep", "torch.hstack to concatenate, x.sigmoid(), scaling written as s * (high - low) + low",
          edits=(edit(CAT, "        x = torch.hstack((self.users(users), self.movies(movies)))\n"),
                 edit(HEAD, "        x = self.fc(x).sigmoid()\n"),

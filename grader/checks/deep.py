@@ -111,22 +111,39 @@ def _class_methods(tree: ast.AST) -> tuple[ast.FunctionDef | None, ast.FunctionD
     return None, None
 
 
+def _rate_name(value: ast.expr | None) -> str | None:
+    """The rate argument an expression passes on unchanged but for a default: ``dropout_rate``,
+    ``float(dropout_rate)``, ``dropout_rate or 0.0``, ``0.0 if dropout_rate is None else dropout_rate``;
+    ``None`` for anything else (a hard-coded rate is not the argument)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "float" \
+            and len(value.args) == 1:
+        return _rate_name(value.args[0])
+    if isinstance(value, ast.Name):
+        return value.id if value.id in RATE_ARGUMENTS else None
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or) and len(value.values) == 2 \
+            and isinstance(value.values[1], ast.Constant):
+        return _rate_name(value.values[0])
+    if isinstance(value, ast.IfExp):
+        branches = [b for b in (value.body, value.orelse) if not isinstance(b, ast.Constant)]
+        if len(branches) == 1:
+            return _rate_name(branches[0])
+    return None
+
+
 def _rate_attributes(init: ast.FunctionDef | None) -> dict[str, str]:
-    """``self`` attribute -> the rate argument ``__init__`` stores in it (``self.p = dropout_rate``)."""
+    """``self`` attribute -> the rate argument ``__init__`` stores in it (``self.p = dropout_rate``, also with a
+    default for ``None``: ``self.p = dropout_rate or 0.0``)."""
     if init is None:
         return {}
     stored: dict[str, str] = {}
     for node in ast.walk(init):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
             node, ast.AnnAssign) and node.value is not None else []
-        value = getattr(node, "value", None)
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "float" \
-                and len(value.args) == 1:
-            value = value.args[0]
+        name = _rate_name(getattr(node, "value", None))
         for target in targets:
             if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
-                if isinstance(value, ast.Name) and value.id in RATE_ARGUMENTS:
-                    stored[target.attr] = value.id
+                if name is not None:
+                    stored[target.attr] = name
                 else:
                     stored.pop(target.attr, None)
     return stored
