@@ -38,6 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
@@ -346,20 +347,6 @@ def _write_kernel_spec(root: Path, spec_path: Path) -> Path:
     return root / "jupyter"
 
 
-@contextlib.contextmanager
-def _environment(**values: str):
-    old = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _run_api(config: Config, method: str, job: Job, log: io.StringIO) -> dict[str, Any]:
     """Call NbGraderAPI.<method>(assignment, student) in this process; its log goes to ``log``."""
     from nbgrader.apps import NbGraderAPI
@@ -501,7 +488,7 @@ def _grade_in(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
     config = _nbgrader_config(root, settings)
     skipped: dict[str, dict[int, str]] = {}
     max_regrades = int(settings.get("max_regrades", 3))
-    with _environment(JUPYTER_PATH=str(jupyter_path), JUPYTER_RUNTIME_DIR=str(root / "ipc"),
+    with mock.patch.dict(os.environ, JUPYTER_PATH=str(jupyter_path), JUPYTER_RUNTIME_DIR=str(root / "ipc"),
                       **{RUN_FOLDER_ENV: str(root)}):
         for attempt in range(max_regrades + 1):
             _stage(root, job, skipped)

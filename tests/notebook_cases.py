@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
@@ -73,27 +74,13 @@ def submission(assignment: str, code: Mapping[str, str] | None = None) -> nbform
     return nb
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]):
-    old = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_notebook(assignment: str, code: Mapping[str, str], exchange: Path) -> dict[str, str]:
     """Execute the instructor's notebook with ``code`` in its answer cells, while grading; cell -> error text."""
     from recsys_ref.grading.exchange import EXCHANGE_ENV
 
     namespace: dict = {"__name__": "__main__"}
     errors = {}
-    with _environment({EXCHANGE_ENV: str(exchange), "NBGRADER_EXECUTION": "autograde"}), \
+    with mock.patch.dict(os.environ, {EXCHANGE_ENV: str(exchange), "NBGRADER_EXECUTION": "autograde"}), \
             contextlib.redirect_stdout(io.StringIO()):
         for index, cell in enumerate(solution_notebook(assignment).cells):
             if cell.cell_type != "code":
